@@ -1,0 +1,202 @@
+"""Benchmark: `assess` throughput on one core, and framework load time.
+
+Generates varied situations (adults and children, every element known, unknown or absent,
+indicators, smuggling facts, cases with dates and proceedings, one or two measures each),
+then times `assess` over all of them. The baseline, measured in the same run on the same
+inputs, is validating the raw input into engine types, so the ratio survives a noisy machine.
+
+    python benchmarks/bench_engine.py            # full run (numbers for docs/performance.md)
+    python benchmarks/bench_engine.py --quick    # a short run, as CI does
+
+Targets: at least 20,000 assessments per second on one core; framework load at most 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from rightsfirst.engine import assess, case_from_data, measure_from_data, person_from_data, situation_from_data
+from rightsfirst.engine.inputs import ACTIONS, MEANS, PURPOSES
+from rightsfirst.engine.measures import MEASURE_SPECS
+from rightsfirst.framework.loader import default_framework, load_framework
+
+AT = dt.date(2026, 3, 2)
+TARGET_PER_SECOND = 20_000
+TARGET_LOAD_MS = 200
+
+
+def _maybe_list(rng: random.Random, values: tuple[str, ...]) -> list[str] | None:
+    roll = rng.random()
+    if roll < 0.2:
+        return None  # not known
+    if roll < 0.35:
+        return []  # looked for, none found
+    return rng.sample(values, rng.randint(1, 3))
+
+
+def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """`count` varied case documents (as raw data), reproducible from the seed."""
+    rng = random.Random(seed)
+    indicator_ids = list(default_framework().indicators.indicators)
+    measure_types = list(MEASURE_SPECS)
+    documents = []
+    for _ in range(count):
+        person: dict[str, Any] = {}
+        roll = rng.random()
+        if roll < 0.5:
+            person["age"] = rng.randint(10, 60)
+        elif roll < 0.7:
+            person["stated_age"] = rng.randint(14, 30)
+            low = rng.randint(13, 25)
+            person["age_range"] = [low, low + rng.randint(1, 5)]
+            person["indications_of_minority"] = rng.choice([[], ["appearance"], ["documents_doubtful"]])
+        person["non_national"] = rng.random() < 0.7
+        if rng.random() < 0.2:
+            person["asylum_seeker"] = True
+        situation: dict[str, Any] = {"person": person}
+        for key, values in (("actions", ACTIONS), ("means", MEANS), ("purposes", PURPOSES)):
+            chosen = _maybe_list(rng, values)
+            if chosen is not None:
+                situation[key] = chosen
+        if rng.random() < 0.3:
+            situation["indicators"] = rng.sample(indicator_ids, rng.randint(1, 6))
+        if rng.random() < 0.2:
+            situation["smuggling"] = {"facilitated_irregular_entry": True, "for_profit": rng.random() < 0.8}
+        situation["consent_to_exploitation"] = rng.random() < 0.3
+        referred = AT - dt.timedelta(days=rng.randint(1, 200))
+        case: dict[str, Any] = {"referred_on": referred.isoformat()}
+        if rng.random() < 0.6:
+            case["reasonable_grounds_on"] = (referred + dt.timedelta(days=rng.randint(0, 10))).isoformat()
+        if rng.random() < 0.3:
+            case["proceedings"] = [{"kind": rng.choice(["criminal", "civil", "labour"]), "role": "witness"}]
+        measures = []
+        for _ in range(rng.randint(1, 2)):
+            measure_type = rng.choice(measure_types)
+            measure: dict[str, Any] = {"type": measure_type, "date": AT.isoformat()}
+            for spec in MEASURE_SPECS[measure_type].fields:
+                if spec.name == "date" or rng.random() < 0.4:
+                    continue
+                if spec.kind == "bool":
+                    measure[spec.name] = rng.random() < 0.5
+                elif spec.kind == "choice":
+                    measure[spec.name] = rng.choice(spec.choices)
+                elif spec.kind == "number":
+                    measure[spec.name] = rng.randint(0, 60)
+            measures.append(measure)
+        documents.append({"situation": situation, "case": case, "measures": measures})
+    return documents
+
+
+def _parse(document: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    situation = situation_from_data(document["situation"])
+    person = person_from_data(document["situation"]["person"])
+    case = case_from_data(document["case"])
+    measures = tuple(measure_from_data(item) for item in document["measures"])
+    return situation, person, case, measures
+
+
+def time_assess(parsed: list[tuple[Any, Any, Any, Any]], repeats: int) -> list[float]:
+    """Seconds per pass over all inputs, one value per repeat."""
+    framework = default_framework()
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for situation, person, case, measures in parsed:
+            assess(AT, situation, person, case, measures, framework)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def time_parse(documents: list[dict[str, Any]], repeats: int) -> list[float]:
+    """Seconds per pass validating the raw inputs (the same-run baseline)."""
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for document in documents:
+            _parse(document)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def time_load(repeats: int) -> list[float]:
+    """Milliseconds to load and validate the whole framework from its files (no cache)."""
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        load_framework()
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def time_cold_process(repeats: int) -> list[float]:
+    """Milliseconds for a fresh interpreter to import the engine and load the framework."""
+    code = (
+        "import time; t=time.perf_counter(); from rightsfirst.framework.loader import load_framework; "
+        "import rightsfirst.engine; load_framework(); print((time.perf_counter()-t)*1000)"
+    )
+    timings = []
+    for _ in range(repeats):
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        timings.append(float(output.stdout.strip()))
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (CI)")
+    parser.add_argument("--count", type=int, help="number of generated cases")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = parser.parse_args()
+    count = args.count or (2_000 if args.quick else 20_000)
+    repeats = 3 if args.quick else 7
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+
+    documents = generate(count)
+    parsed = [_parse(document) for document in documents]
+    assess_times = time_assess(parsed, repeats)
+    parse_times = time_parse(documents, repeats)
+    load_times = time_load(repeats * 2)
+    cold_times = time_cold_process(3 if args.quick else 7)
+
+    assess_median = statistics.median(assess_times)
+    parse_median = statistics.median(parse_times)
+    results = {
+        "cases": count,
+        "repeats": repeats,
+        "assess_per_second_median": round(count / assess_median),
+        "assess_microseconds_median": round(assess_median / count * 1e6, 1),
+        "parse_per_second_median": round(count / parse_median),
+        "assess_to_parse_time_ratio": round(assess_median / parse_median, 2),
+        "framework_load_ms_median": round(statistics.median(load_times), 1),
+        "cold_process_import_and_load_ms_median": round(statistics.median(cold_times), 1),
+        "python": sys.version.split()[0],
+    }
+    results["assess_target_met"] = results["assess_per_second_median"] >= TARGET_PER_SECOND
+    results["load_target_met"] = results["framework_load_ms_median"] <= TARGET_LOAD_MS
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"cases generated:                  {count} ({repeats} timed passes)")
+        print(f"assess, median:                   {results['assess_per_second_median']:,} per second "
+              f"({results['assess_microseconds_median']} us each; target {TARGET_PER_SECOND:,}/s: "
+              f"{'met' if results['assess_target_met'] else 'NOT met'})")
+        print(f"baseline (input validation):      {results['parse_per_second_median']:,} per second; "
+              f"assess takes {results['assess_to_parse_time_ratio']}x the validation time")
+        print(f"framework load, median:           {results['framework_load_ms_median']} ms "
+              f"(target {TARGET_LOAD_MS} ms: {'met' if results['load_target_met'] else 'NOT met'})")
+        print(f"fresh process import + load:      {results['cold_process_import_and_load_ms_median']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Rightsfirst: the rights of trafficked persons, applied."""
