@@ -27,8 +27,9 @@ def _run(path: Path) -> tuple[dict[str, Any], Any]:
     if profile.endswith(".yaml"):
         profile = str(ROOT / profile)
     framework = load_framework(profile)
-    result = assess(document.at or dt.date.today(), document.situation, document.person, document.case,
-                    document.measures, framework)
+    result = assess(
+        document.at or dt.date.today(), document.situation, document.person, document.case, document.measures, framework
+    )
     assert document.expected, f"{path.name} has no expected block"
     return document.expected, result
 

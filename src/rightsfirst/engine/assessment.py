@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from rightsfirst.engine import entitlements as entitlements_module
-from rightsfirst.engine import review as review_module
+from rightsfirst.engine import entitlement_rules as entitlements_module
+from rightsfirst.engine import review_rules as review_module
 from rightsfirst.engine import screening as screening_module
 from rightsfirst.engine.inputs import Case, Person, Situation, merge_person
 from rightsfirst.engine.measures import Measure
@@ -85,3 +85,15 @@ def assess(
         framework_version=framework.version,
         profile=framework.profile.id,
     )
+
+
+def clear_caches() -> None:
+    """Forget every memoised intermediate result (benchmarks measure from cold caches)."""
+    from rightsfirst.engine import dates, results
+
+    results._merge.cache_clear()
+    entitlements_module._PLANS.clear()
+    screening_module._missing_facts.cache_clear()
+    screening_module._element.cache_clear()
+    screening_module._explain.cache_clear()
+    dates._DUE_CACHE.clear()

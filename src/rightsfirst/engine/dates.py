@@ -5,6 +5,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from rightsfirst.framework.model import Framework
+
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date `days` working days (Monday to Friday) after `start`; public holidays vary by
@@ -41,3 +43,23 @@ def add_period(start: dt.date, amount: int, unit: str) -> dt.date:
     if unit == "days":
         return start + dt.timedelta(days=amount)
     raise ValueError(f"unknown period unit {unit!r}")
+
+
+_DUE_CACHE: dict[tuple[str, str, dt.date, dt.date], dt.date] = {}
+
+
+def due_after(framework: Framework, parameter_name: str, start: dt.date, value_on: dt.date) -> dt.date:
+    """`start` plus the profile parameter's period as in force on `value_on`.
+
+    Memoised: the same few (start, parameter) pairs recur across cases, and the framework
+    version (a hash of its files and profile) keeps different profiles apart.
+    """
+    key = (framework.version, parameter_name, start, value_on)
+    found = _DUE_CACHE.get(key)
+    if found is None:
+        parameter = framework.profile.parameter(parameter_name)
+        found = add_period(start, int(parameter.at(value_on)), parameter.unit)
+        if len(_DUE_CACHE) > 100_000:
+            _DUE_CACHE.clear()
+        _DUE_CACHE[key] = found
+    return found

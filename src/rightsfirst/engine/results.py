@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 RESULT_SCHEMA_VERSION = "1"
 
@@ -24,16 +24,20 @@ def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def merge_citations(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+def merge_citations(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     """Union of citation ids, sorted for deterministic output."""
+    return _merge(tuple(groups))
+
+
+@lru_cache(maxsize=16_384)
+def _merge(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     merged: set[str] = set()
     for group in groups:
         merged.update(group)
     return tuple(sorted(merged))
 
 
-@dataclass(frozen=True, slots=True)
-class ElementResult:
+class ElementResult(NamedTuple):
     """The status of one element of the definition (action, means or purpose)."""
 
     element: str
@@ -56,8 +60,7 @@ class ElementResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class MissingFact:
+class MissingFact(NamedTuple):
     """A fact that is not known and could change the finding: the next question to ask."""
 
     field: str
@@ -69,8 +72,7 @@ class MissingFact:
         return {"field": self.field, "question": self.question, "why": self.why}
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedPractice:
+class RelatedPractice(NamedTuple):
     """An exploitative practice found without the action element of trafficking."""
 
     practice: str
@@ -82,8 +84,7 @@ class RelatedPractice:
         return {"practice": self.practice, "reason": self.reason, "citations": list(self.citations)}
 
 
-@dataclass(frozen=True, slots=True)
-class DimensionResult:
+class DimensionResult(NamedTuple):
     """How the observed indicators of one dimension combine."""
 
     dimension: str
@@ -109,8 +110,7 @@ class DimensionResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorResult:
+class IndicatorResult(NamedTuple):
     """The indicator analysis: which dimensions are positive and what they suggest."""
 
     sets: tuple[str, ...]
@@ -140,8 +140,7 @@ class IndicatorResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ScreeningResult:
+class ScreeningResult(NamedTuple):
     """The result of `screen`: the finding, element by element, with what to ask next."""
 
     finding: str
@@ -185,9 +184,8 @@ class ScreeningResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Entitlement:
-    """Something the person is owed, with its basis, duty bearer and timing."""
+class EntitlementDefinition(NamedTuple):
+    """What an entitlement is, independent of any case: its basis, duty bearer and terms."""
 
     id: str
     title: str
@@ -195,6 +193,13 @@ class Entitlement:
     basis: tuple[str, ...]
     condition: str
     duty_bearer: str
+    may_be_refused: bool
+
+
+class Entitlement(NamedTuple):
+    """Something the person is owed, with its basis, duty bearer and timing."""
+
+    definition: EntitlementDefinition
     applies: bool
     reason: str
     status: str
@@ -203,8 +208,46 @@ class Entitlement:
     ends: dt.date | None = None
     ends_when: str | None = None
     overdue: bool = False
-    conditional_on_cooperation: bool = False
-    may_be_refused: bool = True
+
+    @property
+    def id(self) -> str:
+        """Stable id of the entitlement (e.g. `guardian`)."""
+        return self.definition.id
+
+    @property
+    def title(self) -> str:
+        """Short title."""
+        return self.definition.title
+
+    @property
+    def description(self) -> str:
+        """What it means in practice, in plain words."""
+        return self.definition.description
+
+    @property
+    def basis(self) -> tuple[str, ...]:
+        """The provisions it rests on."""
+        return self.definition.basis
+
+    @property
+    def condition(self) -> str:
+        """Who is owed it."""
+        return self.definition.condition
+
+    @property
+    def duty_bearer(self) -> str:
+        """Who owes it."""
+        return self.definition.duty_bearer
+
+    @property
+    def may_be_refused(self) -> bool:
+        """Whether the person may decline it."""
+        return self.definition.may_be_refused
+
+    @property
+    def conditional_on_cooperation(self) -> bool:
+        """Never: no entitlement depends on cooperating with the authorities."""
+        return False
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -228,8 +271,7 @@ class Entitlement:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class EntitlementsResult:
+class EntitlementsResult(NamedTuple):
     """The result of `entitlements`: what the person is owed now and next."""
 
     victim_status: str
@@ -263,8 +305,7 @@ class EntitlementsResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewFinding:
+class ReviewFinding(NamedTuple):
     """One obligation's verdict on a measure."""
 
     rule: str
@@ -284,8 +325,7 @@ class ReviewFinding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewResult:
+class ReviewResult(NamedTuple):
     """The result of `review`: the measure's overall outcome and every finding behind it."""
 
     measure_type: str
@@ -318,8 +358,7 @@ class ReviewResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     """The three together for one case: screening, entitlements and reviews of measures."""
 
     screening: ScreeningResult | None

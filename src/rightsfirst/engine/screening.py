@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rightsfirst.engine.citations import cites
 from rightsfirst.engine.indicators import assess_indicators, validate_indicator_ids
@@ -136,33 +137,35 @@ def _age_unsettled(person: Person, basis: str) -> bool:
     return basis in {"presumption_of_age", "age_not_known"} or person.indications_of_minority is None
 
 
+@lru_cache(maxsize=4_096)
 def _missing_facts(
-    statuses: dict[str, str],
-    unknown_elements: list[str],
+    statuses: tuple[str, str, str],
+    unknown_elements: tuple[str, ...],
     child_mode: str,
     age_unsettled: bool,
     smuggling_for_profit: bool,
-    current: str,
-) -> list[str]:
+) -> tuple[str, ...]:
     """Facts still unknown whose answer could change the finding.
 
     Each unknown fact ranges over its possible answers; a fact matters if two completions
-    that differ only in it give different findings.
+    that differ only in it give different findings. (Memoised: the inputs are a handful of
+    statuses, so the same questions recur across cases.)
     """
+    current = dict(zip(("action", "means", "purpose"), statuses, strict=True))
     variables: list[tuple[str, tuple[str, ...]]] = [(name, ("met", "not_met")) for name in unknown_elements]
     if age_unsettled:
         variables.append(("age", ("adult", "child_established")))
     if not variables:
-        return []
+        return ()
     names = [name for name, _ in variables]
     outcomes: dict[tuple[str, ...], str] = {}
     for combination in itertools.product(*(values for _, values in variables)):
         assignment = dict(zip(names, combination, strict=True))
         mode = assignment.get("age", child_mode)
         outcomes[combination] = decide(
-            assignment.get("action", statuses["action"]),
-            assignment.get("means", statuses["means"]),
-            assignment.get("purpose", statuses["purpose"]),
+            assignment.get("action", current["action"]),
+            assignment.get("means", current["means"]),
+            assignment.get("purpose", current["purpose"]),
             mode,
             smuggling_for_profit,
         )
@@ -175,10 +178,10 @@ def _missing_facts(
             if other != combination[index]
         ):
             relevant.append(name)
-    del current
-    return relevant
+    return tuple(relevant)
 
 
+@lru_cache(maxsize=16_384)
 def _element(
     name: str,
     values: tuple[str, ...] | None,
@@ -220,7 +223,7 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
         indicators = assess_indicators(framework.indicators, situation.indicators, child, situation.purposes)
 
     notes: list[str] = []
-    citation_groups: list[Iterable[str]] = [DEFINITION]
+    citation_groups: list[tuple[str, ...]] = [DEFINITION]
 
     # Action.
     action_citations: tuple[str, ...] = DEFINITION
@@ -358,23 +361,36 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
         unknown_elements = [name for name in unknown_elements if name != "means" or child_mode == "child_presumed"]
     age_unsettled = _age_unsettled(situation.person, age_basis)
     missing_names = (
-        []
+        ()
         if finding == "established"
-        else _missing_facts(statuses, unknown_elements, child_mode, age_unsettled, smuggling_for_profit, finding)
+        else _missing_facts(
+            (statuses["action"], statuses["means"], statuses["purpose"]),
+            tuple(unknown_elements),
+            child_mode,
+            age_unsettled,
+            smuggling_for_profit,
+        )
     )
-    missing = [_missing_fact(name, situation.person, age_basis) for name in missing_names]
+    missing = tuple(_missing_fact(name, situation.person, age_basis) for name in missing_names)
 
     if finding == "not_established":
         citation_groups.append(NOT_ESTABLISHED_IS_NOT_A_VERDICT)
     elements = (action, means, purpose)
     citations = merge_citations([*citation_groups, *(item.citations for item in elements)])
-    explanation = _explain(finding, elements, child_mode, missing, related, statuses)
+    explanation = _explain(
+        finding,
+        elements,
+        child_mode,
+        missing,
+        tuple(related),
+        (statuses["action"], statuses["means"], statuses["purpose"]),
+    )
     return ScreeningResult(
         finding=finding,
         treated_as_child=child,
         age_basis=age_basis,
         elements=elements,
-        missing_facts=tuple(missing),
+        missing_facts=missing,
         related_practices=tuple(related),
         indicators=indicators,
         notes=tuple(notes),
@@ -405,14 +421,16 @@ def _names(values: Iterable[str]) -> str:
     return ", ".join(value.replace("_", " ") for value in values)
 
 
+@lru_cache(maxsize=16_384)
 def _explain(
     finding: str,
     elements: tuple[ElementResult, ...],
     child_mode: str,
-    missing: list[MissingFact],
-    related: list[RelatedPractice],
-    statuses: dict[str, str],
+    missing: tuple[MissingFact, ...],
+    related: tuple[RelatedPractice, ...],
+    element_statuses: tuple[str, str, str],
 ) -> str:
+    statuses = dict(zip(("action", "means", "purpose"), element_statuses, strict=True))
     action, means, purpose = elements
     parts: list[str] = []
     child_text = {

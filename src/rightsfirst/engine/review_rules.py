@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rightsfirst.engine.citations import cites
-from rightsfirst.engine.entitlements import victim_status as derive_victim_status
+from rightsfirst.engine.entitlement_rules import victim_status as derive_victim_status
 from rightsfirst.engine.inputs import Case, Person
 from rightsfirst.engine.measures import Measure
 from rightsfirst.engine.results import OUTCOME_RANK, ReviewFinding, ReviewResult, ScreeningResult, merge_citations
@@ -25,8 +26,7 @@ JUSTIFY = "requires_justification"
 OK = "ok"
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What the review knows about the person and the case."""
 
     person: Person
@@ -43,8 +43,7 @@ class Context:
         return self.victim_status in {"presumed", "identified"}
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What a rule says when it fires."""
 
     outcome: str

@@ -9,11 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rightsfirst.engine.citations import cites
-from rightsfirst.engine.dates import add_period
+from rightsfirst.engine.dates import due_after
 from rightsfirst.engine.inputs import Case, Person
-from rightsfirst.engine.results import Entitlement, EntitlementsResult, ScreeningResult, merge_citations
+from rightsfirst.engine.results import (
+    Entitlement,
+    EntitlementDefinition,
+    EntitlementsResult,
+    ScreeningResult,
+    merge_citations,
+)
 from rightsfirst.engine.screening import age_status
 from rightsfirst.framework.model import Framework
 
@@ -29,13 +36,27 @@ NO_MANDATORY_TESTING = cites("entitlements.no_mandatory_testing", "RPG.G6.2", "H
 
 # Who is owed what: possible (screening not finished), presumed (reasonable grounds),
 # identified, or not_established (the recorded facts do not meet the definition).
+NOTES = (
+    "No entitlement here depends on cooperating with the authorities, and refusing any support changes nothing else.",
+    "No one may be made to take a medical test, including for HIV.",
+)
+CHILD_NOTES = (*NOTES, "The person is treated as a child: the child's best interests come first in every decision.")
+
 ANY_CONTACT = frozenset({"possible", "presumed", "identified", "not_established"})
 POSSIBLE_OR_MORE = frozenset({"possible", "presumed", "identified"})
 REASONABLE_GROUNDS = frozenset({"presumed", "identified"})
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Timing(NamedTuple):
+    """Due date or period of an entitlement."""
+
+    due: dt.date | None = None
+    starts: dt.date | None = None
+    ends: dt.date | None = None
+    ends_when: str | None = None
+
+
+class Facts(NamedTuple):
     """What the entitlement rules look at, computed once per call."""
 
     person: Person
@@ -49,32 +70,32 @@ class Facts:
     pending_proceedings: int
     pending_criminal: int
     framework: Framework
+    due_from_contact: Timing
+    due_from_grounds: Timing
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Due date or period of an entitlement."""
+NO_TIMING = Timing()
 
-    due: dt.date | None = None
-    starts: dt.date | None = None
-    ends: dt.date | None = None
-    ends_when: str | None = None
+
+def _timing(
+    due: dt.date | None, starts: dt.date | None = None, ends: dt.date | None = None, ends_when: str | None = None
+) -> Timing:
+    return Timing(due, starts, ends, ends_when)
 
 
 @dataclass(frozen=True, slots=True)
 class EntitlementRule:
     """One entitlement: who is owed it, on what basis, and when."""
 
-    id: str
-    title: str
-    description: str
-    basis: tuple[str, ...]
-    condition: str
-    duty_bearer: str
+    definition: EntitlementDefinition
     statuses: frozenset[str]
     applies: Callable[[Facts], str | None]  # None when it applies, else the reason it does not
     timing: Callable[[Facts], Timing]
-    may_be_refused: bool = True
+
+    @property
+    def id(self) -> str:
+        """The entitlement's id."""
+        return self.definition.id
 
 
 def _always(_: Facts) -> str | None:
@@ -82,22 +103,21 @@ def _always(_: Facts) -> str | None:
 
 
 def _no_timing(_: Facts) -> Timing:
-    return Timing()
+    return NO_TIMING
 
 
 def _immediately_from_contact(facts: Facts) -> Timing:
-    if facts.contact_on is None:
-        return Timing()
-    days = int(facts.framework.parameter("immediate_support_days", facts.at))
-    return Timing(due=add_period(facts.contact_on, days, "days"))
+    return facts.due_from_contact
 
 
 def _immediately_from_grounds(facts: Facts) -> Timing:
-    start = facts.grounds_on or facts.contact_on
+    return facts.due_from_grounds
+
+
+def _immediately(framework: Framework, start: dt.date | None, at: dt.date) -> Timing:
     if start is None:
-        return Timing()
-    days = int(facts.framework.parameter("immediate_support_days", facts.at))
-    return Timing(due=add_period(start, days, "days"))
+        return NO_TIMING
+    return _timing(due_after(framework, "immediate_support_days", start, at))
 
 
 def _non_national(facts: Facts) -> str | None:
@@ -114,10 +134,8 @@ def _consular(facts: Facts) -> str | None:
 
 def _identification_timing(facts: Facts) -> Timing:
     if facts.case.referred_on is None:
-        return Timing()
-    parameter = facts.framework.profile.parameter("identification_decision_target_days")
-    days = int(parameter.at(facts.at))
-    return Timing(due=add_period(facts.case.referred_on, days, parameter.unit))
+        return NO_TIMING
+    return _timing(due_after(facts.framework, "identification_decision_target_days", facts.case.referred_on, facts.at))
 
 
 def _identification_applies(facts: Facts) -> str | None:
@@ -130,17 +148,14 @@ def _reflection_timing(facts: Facts) -> Timing:
     start = facts.case.reflection_period_started_on or facts.grounds_on
     if start is None:
         return Timing(ends_when="at least the minimum period after the reasonable-grounds decision")
-    parameter = facts.framework.profile.parameter("recovery_reflection_min_days")
-    days = int(parameter.at(start))
-    return Timing(due=start, starts=start, ends=add_period(start, days, parameter.unit))
+    return _timing(start, start, due_after(facts.framework, "recovery_reflection_min_days", start, start))
 
 
 def _initial_residence_timing(facts: Facts) -> Timing:
     start = facts.grounds_on
     if start is None:
         return Timing(ends_when="six months after it is granted")
-    parameter = facts.framework.profile.parameter("initial_temporary_residence_months")
-    return Timing(due=start, starts=start, ends=add_period(start, int(parameter.at(start)), parameter.unit))
+    return _timing(start, start, due_after(facts.framework, "initial_temporary_residence_months", start, start))
 
 
 def _proceedings_pending(facts: Facts) -> str | None:
@@ -167,9 +182,8 @@ def _child_presumed(facts: Facts) -> str | None:
 
 def _guardian_timing(facts: Facts) -> Timing:
     if facts.contact_on is None:
-        return Timing()
-    parameter = facts.framework.profile.parameter("guardian_appointment_target_days")
-    return Timing(due=add_period(facts.contact_on, int(parameter.at(facts.at)), parameter.unit))
+        return NO_TIMING
+    return _timing(due_after(facts.framework, "guardian_appointment_target_days", facts.contact_on, facts.at))
 
 
 def _unaccompanied(facts: Facts) -> str | None:
@@ -190,18 +204,10 @@ def _rule(
     timing: Callable[[Facts], Timing] = _no_timing,
     may_be_refused: bool = True,
 ) -> EntitlementRule:
-    return EntitlementRule(
-        id,
-        title,
-        description,
-        cites(f"entitlement.{id}", *basis),
-        condition,
-        duty_bearer,
-        statuses,
-        applies,
-        timing,
-        may_be_refused,
+    definition = EntitlementDefinition(
+        id, title, description, cites(f"entitlement.{id}", *basis), condition, duty_bearer, may_be_refused
     )
+    return EntitlementRule(definition, statuses, applies, timing)
 
 
 GENERAL = (
@@ -502,13 +508,13 @@ def victim_status(case: Case, screening: ScreeningResult | None, at: dt.date) ->
     return "possible"
 
 
-def _status(rule: EntitlementRule, facts: Facts) -> tuple[str, dt.date | None]:
+def _status(rule: EntitlementRule, facts: Facts) -> str:
     if rule.id == "identification_decision" and facts.case.reasonable_grounds_on is not None:
-        return "delivered", facts.case.reasonable_grounds_on
+        return "delivered"
+    if not facts.case.services:
+        return "pending"
     record = facts.case.service_status(rule.id)
-    if record is not None:
-        return record.status, record.on
-    return "pending", None
+    return record.status if record is not None else "pending"
 
 
 def entitlements(
@@ -523,6 +529,7 @@ def entitlements(
     child, age_basis = age_status(person, majority)
     status = victim_status(case, screening, at)
     pending = case.pending_proceedings(at)
+    grounds_on = case.identified_on if case.reasonable_grounds_on is None else case.reasonable_grounds_on
     facts = Facts(
         person=person,
         case=case,
@@ -531,70 +538,47 @@ def entitlements(
         child=child,
         age_basis=age_basis,
         contact_on=case.referred_on,
-        grounds_on=case.identified_on if case.reasonable_grounds_on is None else case.reasonable_grounds_on,
+        grounds_on=grounds_on,
         pending_proceedings=len(pending),
         pending_criminal=sum(1 for item in pending if item.kind == "criminal"),
         framework=framework,
+        due_from_contact=_immediately(framework, case.referred_on, at),
+        due_from_grounds=_immediately(framework, grounds_on or case.referred_on, at),
     )
-    rules = GENERAL + PROCEEDINGS + (CHILDREN if child else ())
+    plan = _plan(facts)
     results: list[Entitlement] = []
-    for rule in rules:
-        reason = None if status in rule.statuses else _status_reason(status)
-        if reason is None:
-            reason = rule.applies(facts)
-        if reason is not None:
-            results.append(
-                Entitlement(
-                    rule.id,
-                    rule.title,
-                    rule.description,
-                    rule.basis,
-                    rule.condition,
-                    rule.duty_bearer,
-                    False,
-                    reason,
-                    "not_applicable",
-                    may_be_refused=rule.may_be_refused,
-                )
-            )
+    append = results.append
+    check_status = bool(case.services) or case.reasonable_grounds_on is not None
+    for rule, fixed, timing, pending_result in plan.entries:
+        if fixed is not None:
+            append(fixed)
             continue
-        timing = rule.timing(facts)
-        service_status, _ = _status(rule, facts)
-        overdue = timing.due is not None and timing.due < at and service_status == "pending"
-        results.append(
+        service_status = _status(rule, facts) if check_status else "pending"
+        when = NO_TIMING if timing is None else timing(facts)
+        if when is NO_TIMING and pending_result is not None and service_status == "pending":
+            append(pending_result)
+            continue
+        overdue = when.due is not None and service_status == "pending" and when.due < at
+        append(
             Entitlement(
-                rule.id,
-                rule.title,
-                rule.description,
-                rule.basis,
-                rule.condition,
-                rule.duty_bearer,
+                rule.definition,
                 True,
                 "Applies.",
                 service_status,
-                due=timing.due,
-                starts=timing.starts,
-                ends=timing.ends,
-                ends_when=timing.ends_when,
-                overdue=overdue,
-                may_be_refused=rule.may_be_refused,
+                when.due,
+                when.starts,
+                when.ends,
+                when.ends_when,
+                overdue,
             )
         )
-    notes = [
-        "No entitlement here depends on cooperating with the authorities, and refusing any "
-        "support changes nothing else.",
-        "No one may be made to take a medical test, including for HIV.",
-    ]
-    if child:
-        notes.append("The person is treated as a child: the child's best interests come first in every decision.")
-    citations = merge_citations(
-        [NON_CONDITIONALITY, NO_MANDATORY_TESTING, *(item.basis for item in results if item.applies)]
-    )
+    notes = CHILD_NOTES if child else NOTES
+    citations = plan.citations
     return EntitlementsResult(
         victim_status=status,
         treated_as_child=child,
         entitlements=tuple(results),
-        notes=tuple(notes),
+        notes=notes,
         citations=citations,
         at=at,
         framework_version=framework.version,
@@ -611,4 +595,63 @@ def _status_reason(status: str) -> str:
     return "Applies once there are reasonable grounds to believe the person is trafficked."
 
 
-ALL_ENTITLEMENT_IDS = tuple(rule.id for rule in GENERAL + PROCEEDINGS + CHILDREN)
+ADULT_RULES = GENERAL + PROCEEDINGS
+ALL_RULES = GENERAL + PROCEEDINGS + CHILDREN
+ALL_ENTITLEMENT_IDS = tuple(rule.id for rule in ALL_RULES)
+
+
+class PlanEntry(NamedTuple):
+    """One rule's place in a plan: its finished result if it does not apply, else how to time it."""
+
+    rule: EntitlementRule
+    fixed: Entitlement | None
+    timing: Callable[[Facts], Timing] | None
+    pending_result: Entitlement | None
+
+
+class Plan(NamedTuple):
+    """The entitlements that apply for one combination of facts, and their citations."""
+
+    entries: tuple[PlanEntry, ...]
+    citations: tuple[str, ...]
+
+
+_PLANS: dict[tuple[object, ...], Plan] = {}
+
+
+def _plan(facts: Facts) -> Plan:
+    """Which rules apply, given the few facts their conditions read.
+
+    Whether an entitlement applies never depends on dates, only on the person's status and a
+    handful of yes/no facts, so the answer is worked out once per combination and shared;
+    entries that do not apply carry their finished (immutable) result.
+    """
+    person = facts.person
+    key = (
+        facts.victim_status,
+        facts.child,
+        facts.age_basis,
+        person.non_national,
+        person.asylum_seeker,
+        person.unaccompanied,
+        facts.pending_proceedings > 0,
+        facts.pending_criminal > 0,
+        facts.case.reasonable_grounds_on is None,
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        entries: list[PlanEntry] = []
+        applicable: list[tuple[str, ...]] = [NON_CONDITIONALITY, NO_MANDATORY_TESTING]
+        for rule in ALL_RULES if facts.child else ADULT_RULES:
+            reason = None if facts.victim_status in rule.statuses else _status_reason(facts.victim_status)
+            if reason is None:
+                reason = rule.applies(facts)
+            if reason is not None:
+                fixed = Entitlement(rule.definition, False, reason, "not_applicable")
+                entries.append(PlanEntry(rule, fixed, None, None))
+                continue
+            applicable.append(rule.definition.basis)
+            timing = None if rule.timing is _no_timing else rule.timing
+            entries.append(PlanEntry(rule, None, timing, Entitlement(rule.definition, True, "Applies.", "pending")))
+        plan = _PLANS[key] = Plan(tuple(entries), merge_citations(applicable))
+    return plan
