@@ -11,17 +11,12 @@ from rightsfirst.framework.model import Framework
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The date `days` working days (Monday to Friday) after `start`; public holidays vary by
     country and are not counted here."""
-    if days <= 0:
-        return start
-    weeks, rest = divmod(days, 5)
-    result = start + dt.timedelta(weeks=weeks)
-    while rest:
+    result = start
+    remaining = days
+    while remaining > 0:
         result += dt.timedelta(days=1)
         if result.weekday() < 5:
-            rest -= 1
-    # A start on a weekend with a whole number of weeks still has to land on a working day.
-    while result.weekday() >= 5:
-        result += dt.timedelta(days=1)
+            remaining -= 1
     return result
 
 

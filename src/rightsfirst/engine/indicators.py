@@ -37,14 +37,14 @@ def indicator_sets(child: bool, purposes: Iterable[str] | None) -> tuple[str, ..
 
 def validate_indicator_ids(catalogue: IndicatorCatalogue, ids: Iterable[str]) -> None:
     """Refuse ids that are not in the catalogue, naming the field and a close match."""
-    for index, indicator_id in enumerate(ids):
+    for indicator_id in ids:
         if indicator_id not in catalogue.indicators:
             import difflib
 
             close = difflib.get_close_matches(indicator_id, list(catalogue.indicators), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise InputError(
-                f"indicators[{index}]",
+                "indicators",
                 f"{indicator_id!r} is not in the indicator catalogue{hint} "
                 "(list them with `rightsfirst framework indicators`)",
             )

@@ -309,11 +309,14 @@ def case_from_data(data: Any, path: str = "case") -> Case:
     )
 
 
+PERSON_FIELDS = tuple(spec.name for spec in PERSON_SPEC.fields)
+
+
 def merge_person(first: Person, second: Person) -> Person:
     """Fill the unknown fields of `first` from `second` (used when a document gives both)."""
     values = {
         name: getattr(first, name) if getattr(first, name) is not None else getattr(second, name)
-        for name in Person.__slots__
+        for name in PERSON_FIELDS
     }
     return Person(**values)
 
