@@ -161,6 +161,7 @@ def _load_provision_file(path: Path) -> list[Provision]:
                 related=_word_list(entry["related"], file, "related", None),
                 file=file,
                 line=node.line,
+                related_line=entry["related"].line,
             )
         )
     return provisions
@@ -188,7 +189,7 @@ def load_provisions(directory: Path | None = None) -> dict[str, Provision]:
             if related not in provisions:
                 raise FrameworkError(
                     provision.file,
-                    provision.line,
+                    provision.related_line,
                     f"{provision.id}: related provision {related!r} does not exist",
                 )
     return provisions
@@ -233,9 +234,14 @@ def _load_parameter(
         )
     if not values:
         raise FrameworkError(file, node.line, f"parameter {name} has no values")
-    dates = [value.valid_from for value in values]
-    if dates != sorted(dates) or len(set(dates)) != len(dates):
-        raise FrameworkError(file, node.line, f"parameter {name}: valid_from dates must increase")
+    for previous, (current, value_node) in zip(values, list(zip(values, entry["values"].value))[1:], strict=False):
+        if current.valid_from <= previous.valid_from:
+            raise FrameworkError(
+                file,
+                value_node.value["valid_from"].line,
+                f"parameter {name}: valid_from dates must increase ({current.valid_from.isoformat()} "
+                f"does not come after {previous.valid_from.isoformat()})",
+            )
     unit = str(entry["unit"].value) if "unit" in entry else ""
     description = _text(entry["description"], file, "description") if "description" in entry else ""
     return Parameter(name, description, unit, tuple(values), profile_id)
@@ -254,7 +260,7 @@ def load_profile(name_or_path: str, provisions: Mapping[str, Provision], _seen: 
     file = _display(path)
     root_node = read_yaml(path, file)
     root = _mapping(root_node, file, "the profile")
-    _exact_keys(root, {"id", "title", "parameters"}, {"description", "extends"}, file, 1, "the profile")
+    _exact_keys(root, {"id", "title", "parameters"}, {"description", "extends"}, file, root_node.line, "the profile")
     profile_id = _text(root["id"], file, "id")
     if profile_id in _seen:
         raise FrameworkError(file, root["id"].line, f"profile {profile_id!r} extends itself")
@@ -290,6 +296,7 @@ def load_indicators(path: Path | None = None) -> IndicatorCatalogue:
     verified: set[str] = set()
     for set_id, node in _mapping(root["sets"], file, "sets").items():
         entry = _mapping(node, file, f"set {set_id}")
+        _exact_keys(entry, {"title"}, {"grades_verified"}, file, node.line, f"set {set_id}")
         sets[set_id] = _text(entry["title"], file, "title")
         if entry.get("grades_verified") and entry["grades_verified"].value is True:
             verified.add(set_id)

@@ -71,6 +71,7 @@ class Provision:
     related: tuple[str, ...]
     file: str
     line: int
+    related_line: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,15 +49,17 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader) -> Locate
                 raise FrameworkError(file, key_node.start_mark.line + 1, f"key {key!r} is not text")
             if key in result:
                 raise FrameworkError(file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-            result[key] = _convert(value_node, file, constructor)
+            # A mapping entry is reported at its key's line: that is where a reader looks.
+            result[key] = Located(_convert(value_node, file, constructor).value, key_node.start_mark.line + 1)
         return Located(result, line)
     if isinstance(node, yaml.SequenceNode):
         return Located([_convert(item, file, constructor) for item in node.value], line)
     assert isinstance(node, yaml.ScalarNode)
     try:
         value = constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as error:
-        raise FrameworkError(file, line, f"cannot read value: {error}") from None
+    except (yaml.YAMLError, ValueError) as error:
+        # ValueError: a date-shaped value that is no real day, such as 2020-02-30.
+        raise FrameworkError(file, line, f"cannot read value {node.value!r}: {error}") from None
     return Located(value, line)
 
 
