@@ -36,11 +36,18 @@ class Context(NamedTuple):
     child: bool
     age_basis: str
     framework: Framework
+    means_used: bool | None = None
 
     @property
     def protected(self) -> bool:
-        """Presumed or identified victims carry every protection of the framework."""
-        return self.victim_status in {"presumed", "identified"}
+        """Presumed or identified victims carry every protection of the framework; so does a
+        child who may be a victim, presumed one until decided otherwise (FS36.III.C)."""
+        return self.victim_status in {"presumed", "identified"} or (self.child and self.victim_status == "possible")
+
+    @property
+    def possibly_trafficked(self) -> bool:
+        """Anyone not yet found outside the definition: identification may still be pending."""
+        return self.victim_status != "not_established"
 
 
 class Verdict(NamedTuple):
@@ -124,6 +131,14 @@ def _movement_not_required(measure: Measure, context: Context) -> Verdict | None
 @rule("identification_decision", "consent_irrelevant", "TIP.3b", "FS36.I.B.no-consent")
 def _consent_irrelevant(measure: Measure, context: Context) -> Verdict | None:
     if measure.choice("decision") == "not_identified" and measure.choice("reason_if_negative") == "consent":
+        if not context.child and context.means_used is not True:
+            return Verdict(
+                JUSTIFY,
+                "The person was refused identification because they consented: consent decides nothing "
+                "unless it is established that no means (threat, force, deception, abuse of vulnerability, "
+                "...) was used.",
+                ("means_established_absent",),
+            )
         return Verdict(
             VIOLATION,
             "The person was refused identification because they consented; consent is irrelevant once "
@@ -205,11 +220,11 @@ def _immigration_detention(measure: Measure, context: Context) -> Verdict | None
 
 @rule("detention", "routine_detention", "FS36.III.C.no-detention", "RPG.G2.6", "FS36.III.H.non-discrimination")
 def _routine_detention(measure: Measure, context: Context) -> Verdict | None:
-    if context.protected and measure.choice("basis") == "routine":
+    if context.possibly_trafficked and measure.choice("basis") == "routine":
         return Verdict(
             VIOLATION,
-            "Routine detention of victims (as a general policy or practice, including closed shelters) "
-            "is always unlawful; for children it can never be justified.",
+            "Routine detention of victims or suspected victims (as a general policy or practice, "
+            "including closed shelters) is always unlawful; for children it can never be justified.",
         )
     return None
 
@@ -266,7 +281,7 @@ def _case_by_case(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("detention", "identification_incomplete", "RPG.G2.1", "RPG.G2.6", "HRS.5", "FS36.III.C.victim-identification")
 def _detention_before_identification(measure: Measure, context: Context) -> Verdict | None:
-    if context.victim_status == "possible":
+    if context.victim_status == "possible" and not context.protected:
         return Verdict(
             JUSTIFY,
             "Screening is not finished and the person may be a victim of trafficking: finish "
@@ -353,7 +368,7 @@ def _defendant_rights(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("prosecution", "identification_incomplete", "RPG.G2.1", "RPG.G2.5", "FS36.III.C.non-criminalization")
 def _prosecution_before_identification(measure: Measure, context: Context) -> Verdict | None:
-    if context.victim_status == "possible" and measure.choice("offence") not in {"violent_offence"}:
+    if context.victim_status == "possible" and not context.protected:
         return Verdict(
             JUSTIFY,
             "Screening is not finished: a person who may be a victim should not be prosecuted for an "
@@ -417,7 +432,7 @@ def _closed_shelter(measure: Measure, context: Context) -> Verdict | None:
             "Accommodation the person may not leave is detention: it needs the same justification "
             "(necessity, legality, proportionality, judicial oversight, a right to challenge); record "
             "it as a detention measure.",
-            CASE_BY_CASE,
+            CASE_BY_CASE + (CHILD_EXTRA if context.child else ()),
         )
     return None
 
@@ -548,6 +563,8 @@ def _necessary_disclosure(measure: Measure, context: Context) -> Verdict | None:
     if audience in PUBLIC_AUDIENCES or measure.flag("identity_revealed") is False or measure.flag("consent"):
         return None
     if audience == "court" and measure.flag("fair_trial_necessity"):
+        return None
+    if audience != "court" and measure.flag("legal_basis"):
         return None
     return Verdict(
         JUSTIFY,
@@ -812,7 +829,7 @@ def _forced_return(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("return", "identification_incomplete", "RPG.G2.1", "RPG.G2.7", "FS36.III.C.victim-identification")
 def _return_before_identification(measure: Measure, context: Context) -> Verdict | None:
-    if context.victim_status == "possible" and not measure.flag("voluntary"):
+    if context.victim_status == "possible" and not context.protected and not measure.flag("voluntary"):
         return Verdict(
             JUSTIFY,
             "Screening is not finished: a person who may be a victim should not be removed until "
@@ -883,9 +900,7 @@ def _status_bar(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("compensation", "access_to_remedies", "RPG.G9.2", "RPG.G9.3", "FS36.III.E.access-to-remedies")
 def _remedy_access(measure: Measure, context: Context) -> Verdict | None:
-    missing = tuple(
-        name for name in ("information_given", "legal_assistance", "person_can_remain") if measure.flag(name) is False
-    )
+    missing = _missing(measure, ("information_given", "legal_assistance", "person_can_remain"))
     if missing:
         return Verdict(
             JUSTIFY,
@@ -928,6 +943,8 @@ def _invasive_method(measure: Measure, context: Context) -> Verdict | None:
 def _guardian_required(measure: Measure, context: Context) -> Verdict | None:
     if context.child and measure.flag("appointed") is False:
         return Verdict(VIOLATION, "No guardian is appointed for a child who is, or may be, a victim.")
+    if context.child and measure.flag("appointed") is None:
+        return Verdict(JUSTIFY, "Record whether a guardian was appointed for the child.", ("appointed",))
     return None
 
 
@@ -1144,7 +1161,13 @@ def review_context(
         )
     majority = float(framework.parameter("age_of_majority", at))
     child, age_basis = age_status(person, majority)
-    return Context(person, case, at, status, child, age_basis, framework), tuple(assumptions)
+    means_used = None
+    if screening is not None:
+        means = screening.element("means")
+        means_used = {"met": True, "not_met": False}.get(means.status)
+        if means.status == "not_required" and means.facts:
+            means_used = True
+    return Context(person, case, at, status, child, age_basis, framework, means_used), tuple(assumptions)
 
 
 def review(measure: Measure, context: Context, assumptions: tuple[str, ...] = ()) -> ReviewResult:

@@ -234,7 +234,9 @@ def _load_parameter(
         )
     if not values:
         raise FrameworkError(file, node.line, f"parameter {name} has no values")
-    for previous, (current, value_node) in zip(values, list(zip(values, entry["values"].value))[1:], strict=False):
+    nodes = entry["values"].value
+    for index in range(1, len(values)):
+        previous, current, value_node = values[index - 1], values[index], nodes[index]
         if current.valid_from <= previous.valid_from:
             raise FrameworkError(
                 file,
