@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench schema clean
+.PHONY: run test lint typecheck bench compiled docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rightsfirst needs Python 3.11 or newer")'
@@ -34,11 +34,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Regenerate the JSON Schemas in docs/schema/ from the engine's input and output types.
-schema: $(STAMP)
+## Regenerate the generated documentation: JSON Schemas (docs/schema/) and the rule catalogue (docs/rules.md).
+docs: $(STAMP)
 	$(BIN)/rightsfirst schema --write docs/schema
+	$(BIN)/rightsfirst framework rules > docs/rules.md
 
-bench: $(STAMP)
+## The engine compiled with mypyc into build/compiled (the production build), for benchmarks and CI.
+compiled: $(STAMP)
+	rm -rf build/compiled
+	RIGHTSFIRST_COMPILE=1 $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target build/compiled .
+
+## Benchmark assess throughput and framework load, pure Python and compiled, in one run.
+bench: compiled
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:

@@ -200,6 +200,11 @@ def cmd_framework(args: argparse.Namespace) -> int:
                 print(f"{item.id:<36} {item.title}")
             print(f"{len(hits)} provision(s)")
         return 0
+    if args.action == "rules":
+        from rightsfirst.engine.catalogue import rules_markdown
+
+        print(rules_markdown(framework), end="")
+        return 0
     if args.action == "indicators":
         catalogue = framework.indicators
         for dimension in catalogue.dimensions.values():
@@ -298,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine_command("assess", "Screen, list entitlements and review measures for one case.", cmd_assess, fail_on=True)
 
     framework = sub.add_parser("framework", help="Show, search or check the framework data.")
-    framework.add_argument("action", choices=("show", "search", "check", "indicators", "parameters"))
+    framework.add_argument("action", choices=("show", "search", "check", "indicators", "parameters", "rules"))
     framework.add_argument("words", nargs="*", help="provision ids (show) or words (search)")
     framework.add_argument("--json", action="store_true")
     framework.add_argument("--profile")

@@ -36,7 +36,7 @@ def _json_ready(data: Any) -> Any:
 
 def test_the_committed_schemas_match_the_code() -> None:
     committed = {path.name for path in SCHEMA_DIR.glob("*.json")}
-    assert committed == set(SCHEMAS), "run `make schema` to regenerate docs/schema/"
+    assert committed == set(SCHEMAS), "run `make docs` to regenerate docs/schema/"
     for name, schema in SCHEMAS.items():
         assert json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8")) == schema, name
 
@@ -82,3 +82,10 @@ def test_the_schema_rejects_what_the_engine_rejects() -> None:
     bad = {"actions": ["kidnapping"]}
     with pytest.raises(jsonschema.ValidationError):
         validator("situation.v1.json").validate(bad)
+
+
+def test_the_rule_catalogue_in_docs_matches_the_code(framework: Framework) -> None:
+    from rightsfirst.engine.catalogue import rules_markdown
+
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(framework), "run `make docs` to regenerate docs/rules.md"

@@ -94,6 +94,7 @@ def clear_caches() -> None:
     results._merge.cache_clear()
     entitlements_module._PLANS.clear()
     screening_module._missing_facts.cache_clear()
+    review_module._conclude.cache_clear()
     screening_module._element.cache_clear()
     screening_module._explain.cache_clear()
     dates._DUE_CACHE.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from rightsfirst.engine.citations import cites
@@ -93,7 +94,8 @@ def rule(
 
 
 def _missing(measure: Measure, names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in names if measure.flag(name) is not True)
+    facts = measure.facts
+    return tuple([name for name in names if facts.get(name) is not True])
 
 
 def _explain_missing(missing: tuple[str, ...]) -> str:
@@ -1172,48 +1174,64 @@ def review_context(
 
 def review(measure: Measure, context: Context, assumptions: tuple[str, ...] = ()) -> ReviewResult:
     """Check one measure against every rule for its type."""
-    fired: dict[str, tuple[Rule, Verdict]] = {}
+    fired: list[tuple[Rule, Verdict]] = []
     for candidate in RULES.get(measure.type, ()):
         verdict = candidate.check(measure, context)
         if verdict is not None:
-            fired[candidate.label] = (candidate, verdict)
-    for candidate, _ in list(fired.values()):
-        if candidate.exception_to is not None:
-            fired.pop(candidate.exception_to, None)
+            fired.append((candidate, verdict))
+    outcome, findings, missing, citations, explanation = _conclude(
+        measure.type, tuple(fired), context.victim_status == "not_established"
+    )
+    return ReviewResult(
+        measure_type=measure.type,
+        measure_date=measure.date,
+        outcome=outcome,
+        findings=findings,
+        missing=missing,
+        citations=citations,
+        explanation=explanation,
+        assumptions=assumptions,
+        at=context.at,
+        framework_version=context.framework.version,
+        profile=context.framework.profile.id,
+    )
+
+
+Conclusion = tuple[str, tuple[ReviewFinding, ...], tuple[str, ...], tuple[str, ...], str]
+
+
+@lru_cache(maxsize=16_384)
+def _conclude(measure_type: str, fired: tuple[tuple[Rule, Verdict], ...], not_established: bool) -> Conclusion:
+    """From the rules that fired to the findings, outcome and explanation.
+
+    Memoised: it depends only on which rules fired with which verdicts, and the same
+    combinations recur across cases.
+    """
+    by_label = {rule.label: (rule, verdict) for rule, verdict in fired}
+    for rule, _ in fired:
+        if rule.exception_to is not None:
+            by_label.pop(rule.exception_to, None)
     findings = [
         ReviewFinding(
-            f"{item.measure_type}.{item.label}", verdict.outcome, verdict.reason, item.citations, verdict.missing
+            f"{rule.measure_type}.{rule.label}", verdict.outcome, verdict.reason, rule.citations, verdict.missing
         )
-        for item, verdict in fired.values()
+        for rule, verdict in by_label.values()
     ]
-    notes = list(assumptions)
-    if not [finding for finding in findings if finding.outcome != OK]:
-        basis = GENERAL_BASIS[measure.type]
+    if all(finding.outcome == OK for finding in findings):
+        basis = GENERAL_BASIS[measure_type]
         reason = "No obligation is breached on the recorded facts of this measure."
-        if context.victim_status == "not_established":
+        if not_established:
             reason += (
                 " The recorded facts do not meet the definition of trafficking, so the protections owed "
                 "to trafficked persons were not applied; screen again if the facts change."
             )
             basis = basis + NOT_ESTABLISHED_NOTE
-        findings.append(ReviewFinding(f"{measure.type}.no_breach", OK, reason, basis))
+        findings.append(ReviewFinding(f"{measure_type}.no_breach", OK, reason, basis))
     findings.sort(key=lambda item: (-OUTCOME_RANK[item.outcome], item.rule))
     outcome = findings[0].outcome
     missing = tuple(sorted({name for item in findings if item.outcome == JUSTIFY for name in item.missing}))
-    explanation = _explain(outcome, findings)
-    return ReviewResult(
-        measure_type=measure.type,
-        measure_date=measure.date,
-        outcome=outcome,
-        findings=tuple(findings),
-        missing=missing,
-        citations=merge_citations(item.citations for item in findings),
-        explanation=explanation,
-        assumptions=tuple(notes),
-        at=context.at,
-        framework_version=context.framework.version,
-        profile=context.framework.profile.id,
-    )
+    citations = merge_citations(item.citations for item in findings)
+    return outcome, tuple(findings), missing, citations, _explain(outcome, findings)
 
 
 def _explain(outcome: str, findings: list[ReviewFinding]) -> str:
