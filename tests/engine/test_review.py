@@ -278,8 +278,8 @@ CASES: list[Row] = [
         VIOLATION,
     ),
     (
-        "prostitution as a direct consequence of trafficking",
-        _m("prosecution", offence="prostitution", direct_consequence=True),
+        "petty crime as a direct consequence of trafficking",
+        _m("prosecution", offence="petty_crime", direct_consequence=True),
         ADULT,
         PRESUMED,
         "prosecution.consequence_of_trafficking",
@@ -1542,3 +1542,25 @@ def test_consent_is_irrelevant_once_the_screening_shows_a_means(framework: Frame
     )
     result = review(measure, AT, situation.person, None, framework, screening)
     assert result.outcome == VIOLATION
+
+
+def test_prosecution_for_prostitution_is_a_status_offence(framework: Framework) -> None:
+    """HRS.6 lists prostitution and soliciting among the offences tied to being trafficked."""
+    measure = measure_from_data({"type": "prosecution", "offence": "prostitution"})
+    result = review(
+        measure, AT, person_from_data({"age": 24}), case_from_data({"victim_status": "presumed"}), framework
+    )
+    assert _rules(result) == {"prosecution.status_offence": VIOLATION}
+
+
+def test_prosecution_for_the_exploitation_itself_is_a_direct_consequence(framework: Framework) -> None:
+    from rightsfirst.engine import screen, situation_from_data
+
+    situation = situation_from_data({"person": {"age": 12}, "actions": ["recruitment"], "purposes": ["forced_begging"]})
+    screening = screen(situation, AT, framework)
+    measure = measure_from_data({"type": "penalty", "offence": "begging"})
+    with_screening = review(measure, AT, situation.person, None, framework, screening)
+    assert with_screening.outcome == VIOLATION
+    without = review(measure, AT, situation.person, case_from_data({"victim_status": "presumed"}), framework)
+    assert without.outcome == JUSTIFY
+    assert "direct_consequence" in without.missing

@@ -16,7 +16,6 @@ from rightsfirst.engine.results import (
     EntitlementsResult,
     ReviewResult,
     ScreeningResult,
-    merge_citations,
 )
 from rightsfirst.framework.loader import default_framework
 from rightsfirst.framework.model import Framework
@@ -72,15 +71,11 @@ def assess(
     context, assumptions = review_module.review_context(person, case, at, framework, screening)
     reviews = tuple(review_module.review(measure, context, assumptions) for measure in measures)
     outcome = max((item.outcome for item in reviews), key=OUTCOME_RANK.__getitem__, default="ok")
-    groups = [owed.citations, *(item.citations for item in reviews)]
-    if screening is not None:
-        groups.append(screening.citations)
     return Assessment(
         screening=screening,
         entitlements=owed,
         reviews=reviews,
         outcome=outcome,
-        citations=merge_citations(groups),
         at=at,
         framework_version=framework.version,
         profile=framework.profile.id,

@@ -548,12 +548,18 @@ def entitlements(
     plan = _plan(facts)
     results: list[Entitlement] = []
     append = results.append
-    check_status = bool(case.services) or case.reasonable_grounds_on is not None
+    services = case.services
+    decided = case.reasonable_grounds_on is not None
     for rule, fixed, timing, pending_result in plan.entries:
         if fixed is not None:
             append(fixed)
             continue
-        service_status = _status(rule, facts) if check_status else "pending"
+        if services:
+            service_status = _status(rule, facts)
+        elif decided and rule is IDENTIFICATION:
+            service_status = "delivered"
+        else:
+            service_status = "pending"
         when = NO_TIMING if timing is None else timing(facts)
         if when is NO_TIMING and pending_result is not None and service_status == "pending":
             append(pending_result)
@@ -595,6 +601,7 @@ def _status_reason(status: str) -> str:
     return "Applies once there are reasonable grounds to believe the person is trafficked."
 
 
+IDENTIFICATION = next(rule for rule in GENERAL if rule.definition.id == "identification_decision")
 ADULT_RULES = GENERAL + PROCEEDINGS
 ALL_RULES = GENERAL + PROCEEDINGS + CHILDREN
 ALL_ENTITLEMENT_IDS = tuple(rule.id for rule in ALL_RULES)

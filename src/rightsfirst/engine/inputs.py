@@ -7,8 +7,7 @@ found". The engine relies on that difference to say which question to ask next.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rightsfirst.engine.spec import FieldSpec, InputError, ObjectSpec, parse_object
 
@@ -180,8 +179,7 @@ CASE_SPEC = ObjectSpec(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     """Age facts and the few personal circumstances the rules depend on."""
 
     age: float | None = None
@@ -194,16 +192,14 @@ class Person:
     needs_interpreter: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Smuggling:
+class Smuggling(NamedTuple):
     """Facts about facilitated irregular entry."""
 
     facilitated_irregular_entry: bool | None = None
     for_profit: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Situation(NamedTuple):
     """Situation v1. None means not known; an empty tuple means looked for, none found."""
 
     person: Person = Person()
@@ -216,8 +212,7 @@ class Situation:
     indicators: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Proceeding:
+class Proceeding(NamedTuple):
     """A legal proceeding the person is part of."""
 
     kind: str
@@ -231,8 +226,7 @@ class Proceeding:
         return started and (self.ended_on is None or self.ended_on > at)
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceRecord:
+class ServiceRecord(NamedTuple):
     """The status an entitlement has reached."""
 
     entitlement: str
@@ -240,8 +234,7 @@ class ServiceRecord:
     on: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Case:
+class Case(NamedTuple):
     """The case facts the entitlements and reviews depend on."""
 
     stage: str | None = None
@@ -314,6 +307,8 @@ PERSON_FIELDS = tuple(spec.name for spec in PERSON_SPEC.fields)
 
 def merge_person(first: Person, second: Person) -> Person:
     """Fill the unknown fields of `first` from `second` (used when a document gives both)."""
+    if first == second:
+        return first
     values = {
         name: getattr(first, name) if getattr(first, name) is not None else getattr(second, name)
         for name in PERSON_FIELDS

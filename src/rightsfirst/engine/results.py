@@ -365,10 +365,20 @@ class Assessment(NamedTuple):
     entitlements: EntitlementsResult
     reviews: tuple[ReviewResult, ...]
     outcome: str
-    citations: tuple[str, ...]
     at: dt.date
     framework_version: str
     profile: str
+
+    @property
+    def citations(self) -> tuple[str, ...]:
+        """Every provision the screening, the entitlements and the reviews cite (derived)."""
+        groups = [self.entitlements.citations, *(item.citations for item in self.reviews)]
+        if self.screening is not None:
+            groups.append(self.screening.citations)
+        merged: set[str] = set()
+        for group in groups:
+            merged.update(group)
+        return tuple(sorted(merged))
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON, following docs/schema/assessment-result.v1.json."""

@@ -38,6 +38,7 @@ class Context(NamedTuple):
     age_basis: str
     framework: Framework
     means_used: bool | None = None
+    purposes: tuple[str, ...] = ()
 
     @property
     def protected(self) -> bool:
@@ -297,6 +298,15 @@ def _detention_before_identification(measure: Measure, context: Context) -> Verd
 # --- Prosecution and penalties -------------------------------------------------------------
 
 IMMIGRATION_OFFENCES = frozenset({"illegal_entry", "illegal_stay", "illegal_work", "no_valid_visa", "false_documents"})
+# HRS.6 names prostitution and soliciting among the offences tied to being trafficked.
+SEX_WORK_OFFENCES = frozenset({"prostitution", "solicitation"})
+# An offence that is the exploitation itself is a direct consequence of being trafficked.
+OFFENCE_PURPOSES: dict[str, set[str]] = {
+    "begging": {"forced_begging"},
+    "petty_crime": {"forced_criminality"},
+    "drug_offence": {"forced_criminality"},
+    "other": {"forced_criminality"},
+}
 ACTIVITY_OFFENCES = frozenset(
     {"prostitution", "solicitation", "begging", "petty_crime", "drug_offence", "other", "violent_offence"}
 )
@@ -304,11 +314,20 @@ ACTIVITY_OFFENCES = frozenset(
 
 @rule("prosecution", "status_offence", "RPG.P7", "RPG.G2.5", "RPG.G4.5", "HRS.6", "FS36.III.C.non-criminalization")
 def _status_offence(measure: Measure, context: Context) -> Verdict | None:
-    if context.protected and measure.choice("offence") in IMMIGRATION_OFFENCES:
+    offence = measure.choice("offence")
+    if not context.protected:
+        return None
+    if offence in IMMIGRATION_OFFENCES:
         return Verdict(
             VIOLATION,
             "A presumed or identified victim is prosecuted or penalised for irregular entry, stay or "
             "work, or for false papers; trafficked persons may not be punished for these.",
+        )
+    if offence in SEX_WORK_OFFENCES and measure.flag("direct_consequence") is not False:
+        return Verdict(
+            VIOLATION,
+            "A presumed or identified victim is prosecuted or penalised for prostitution or soliciting, "
+            "offences the Standards list among those tied to being trafficked.",
         )
     return None
 
@@ -335,11 +354,22 @@ def _unauthorised_departure(measure: Measure, context: Context) -> Verdict | Non
 def _consequence(measure: Measure, context: Context) -> Verdict | None:
     if not context.protected or measure.choice("offence") not in ACTIVITY_OFFENCES:
         return None
+    if measure.choice("offence") in SEX_WORK_OFFENCES and measure.flag("direct_consequence") is not False:
+        return None  # decided by the status-offence rule
     if measure.flag("direct_consequence") or measure.flag("compelled"):
         return Verdict(
             VIOLATION,
             "The person is prosecuted for an act that was a direct consequence of being trafficked, "
             "or that they were compelled to commit.",
+        )
+    offence = measure.choice("offence")
+    if measure.flag("direct_consequence") is None and set(context.purposes) & OFFENCE_PURPOSES.get(
+        offence or "", set()
+    ):
+        return Verdict(
+            VIOLATION,
+            "The person is prosecuted for the very activity they were trafficked for (the recorded "
+            "exploitation); that is a direct consequence of being trafficked.",
         )
     if measure.flag("direct_consequence") is None:
         return Verdict(
@@ -1164,12 +1194,14 @@ def review_context(
     majority = float(framework.parameter("age_of_majority", at))
     child, age_basis = age_status(person, majority)
     means_used = None
+    purposes: tuple[str, ...] = ()
     if screening is not None:
+        purposes = screening.element("purpose").facts
         means = screening.element("means")
         means_used = {"met": True, "not_met": False}.get(means.status)
         if means.status == "not_required" and means.facts:
             means_used = True
-    return Context(person, case, at, status, child, age_basis, framework, means_used), tuple(assumptions)
+    return Context(person, case, at, status, child, age_basis, framework, means_used, purposes), tuple(assumptions)
 
 
 def review(measure: Measure, context: Context, assumptions: tuple[str, ...] = ()) -> ReviewResult:
