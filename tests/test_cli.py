@@ -154,3 +154,23 @@ def test_schema_prints_every_schema(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "schema")
     assert code == 0
     assert "situation.v1.json" in json.loads(out)
+
+
+def test_an_internal_error_is_reported_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("rightsfirst.cli.screen", broken)
+    monkeypatch.delenv("RIGHTSFIRST_DEBUG", raising=False)
+    code, _, err = run(capsys, "screen", str(EXAMPLES / "04-internal-trafficking.yaml"))
+    assert code == 3
+    assert "internal error" in err and "boom" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", ["", "42\n", "- just\n- a list of words\n"])
+def test_input_of_the_wrong_shape_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> None:
+    code, _, err = run(capsys, "assess", write(tmp_path, text))
+    assert code == 2
+    assert "Traceback" not in err

@@ -1,7 +1,7 @@
 """The `rightsfirst` command: parse, call the engine, print, exit.
 
 Exit codes: 0 done; 1 a review found what --fail-on names (or the framework check failed);
-2 bad input (the message names the field and what is allowed).
+2 bad input (the message names the field and what is allowed); 3 an internal error (a bug).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ from rightsfirst.textreport import assessment_report, entitlements_report, revie
 
 EXIT_FAIL_ON = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 class UsageError(Exception):
@@ -328,6 +330,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rightsfirst: {error}", file=sys.stderr)
     except ParameterNotDefined as error:  # the profile has no value at the requested date
         print(f"rightsfirst: {error}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing more to say
+        return 0
+    except Exception as error:
+        if os.environ.get("RIGHTSFIRST_DEBUG"):
+            raise
+        print(
+            f"rightsfirst: internal error ({type(error).__name__}: {error}). This is a bug, not your input; "
+            "run again with RIGHTSFIRST_DEBUG=1 for details and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return EXIT_BAD_INPUT
 
 
