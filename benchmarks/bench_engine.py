@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import random
@@ -106,29 +107,24 @@ def _parse(document: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     return situation, person, case, measures
 
 
-def time_assess(passes: list[list[tuple[Any, Any, Any, Any]]]) -> list[float]:
-    """Seconds per pass; every pass has its own cases and starts with cold caches, so no
-    result is carried over from one pass to the next."""
+def time_pass(seed: int, count: int) -> tuple[float, float]:
+    """Seconds to validate, then to assess, one pass of `count` new cases.
+
+    Each pass has its own cases (no result can carry over) and starts with cold caches; the
+    cases are made just before the pass, as a process assessing incoming cases would hold them.
+    """
     framework = default_framework()
-    timings = []
-    for parsed in passes:
-        clear_caches()
-        start = time.perf_counter()
-        for situation, person, case, measures in parsed:
-            assess(AT, situation, person, case, measures, framework)
-        timings.append(time.perf_counter() - start)
-    return timings
-
-
-def time_parse(passes: list[list[dict[str, Any]]]) -> list[float]:
-    """Seconds per pass validating the raw inputs (the same-run baseline)."""
-    timings = []
-    for documents in passes:
-        start = time.perf_counter()
-        for document in documents:
-            _parse(document)
-        timings.append(time.perf_counter() - start)
-    return timings
+    documents = generate(count, seed)
+    start = time.perf_counter()
+    parsed = [_parse(document) for document in documents]
+    validation = time.perf_counter() - start
+    del documents
+    clear_caches()
+    gc.collect()  # start every pass from the same clean heap; collection stays on while timing
+    start = time.perf_counter()
+    for situation, person, case, measures in parsed:
+        assess(AT, situation, person, case, measures, framework)
+    return validation, time.perf_counter() - start
 
 
 def time_load(repeats: int) -> list[float]:
@@ -158,10 +154,9 @@ def measure(count: int, repeats: int) -> dict[str, Any]:
     """Run every timing in this process and return the medians."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
-    raw_passes = [generate(count, seed) for seed in range(repeats)]
-    parsed_passes = [[_parse(document) for document in documents] for documents in raw_passes]
-    assess_times = time_assess(parsed_passes)
-    parse_times = time_parse(raw_passes)
+    timings = [time_pass(seed, count) for seed in range(repeats)]
+    parse_times = [validation for validation, _ in timings]
+    assess_times = [assessment for _, assessment in timings]
     load_times = time_load(repeats * 2)
     assess_median = statistics.median(assess_times)
     parse_median = statistics.median(parse_times)
