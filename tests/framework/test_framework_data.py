@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -113,7 +114,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
-def test_no_summary_or_title_copies_a_run_of_words_from_the_sources(framework: Framework) -> None:
+def _seed_runs() -> set[tuple[str, ...]]:
     if not SEEDS.is_dir():
         pytest.skip(f"source documents not found at {SEEDS}")
     seed_files = sorted(SEEDS.glob("*.txt"))
@@ -123,6 +124,11 @@ def test_no_summary_or_title_copies_a_run_of_words_from_the_sources(framework: F
     for path in seed_files:
         words = _words(path.read_text(encoding="utf-8", errors="replace"))
         runs.update(tuple(words[i : i + COPY_RUN_WORDS]) for i in range(len(words) - COPY_RUN_WORDS + 1))
+    return runs
+
+
+def test_no_summary_or_title_copies_a_run_of_words_from_the_sources(framework: Framework) -> None:
+    runs = _seed_runs()
     copied = []
     for provision in framework.provisions.values():
         for field, text in (("title", provision.title), ("summary", provision.summary)):
@@ -131,6 +137,28 @@ def test_no_summary_or_title_copies_a_run_of_words_from_the_sources(framework: F
                 if tuple(words[i : i + COPY_RUN_WORDS]) in runs:
                     copied.append(f"{provision.id} {field}: {' '.join(words[i : i + COPY_RUN_WORDS])}")
                     break
+    assert copied == []
+
+
+def test_no_file_of_the_project_copies_a_run_of_words_from_the_sources() -> None:
+    """Whole files, not just summaries: paragraph locators, docs and examples count too."""
+    runs = _seed_runs()
+    root = Path(__file__).resolve().parents[2]
+    copied = []
+    for folder in ("src", "docs", "examples", "tests", "benchmarks"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix not in {".py", ".yaml", ".md", ".json", ".txt"} or not path.is_file():
+                continue
+            words = _words(path.read_text(encoding="utf-8", errors="replace"))
+            hits = sum(
+                1 for i in range(len(words) - COPY_RUN_WORDS + 1) if tuple(words[i : i + COPY_RUN_WORDS]) in runs
+            )
+            if hits:
+                copied.append(f"{path.relative_to(root)}: {hits} runs")
+    for name in ("README.md", "CHANGELOG.md"):
+        words = _words((root / name).read_text(encoding="utf-8"))
+        if any(tuple(words[i : i + COPY_RUN_WORDS]) in runs for i in range(len(words) - COPY_RUN_WORDS + 1)):
+            copied.append(name)
     assert copied == []
 
 
