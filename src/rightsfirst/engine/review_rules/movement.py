@@ -1,0 +1,54 @@
+"""Review rules for restrictions on leaving the country (freedom of movement, non-discrimination)."""
+
+from __future__ import annotations
+
+from rightsfirst.engine.measures import Measure
+from rightsfirst.engine.review_rules.registry import (
+    JUSTIFY,
+    VIOLATION,
+    Context,
+    Verdict,
+    not_shown,
+    rule,
+    spoken,
+)
+
+# --- Emigration restrictions ---------------------------------------------------------------
+
+
+@rule(
+    "emigration_restriction",
+    "discriminatory_restriction",
+    "HRS.2",
+    "RPG.G1.4",
+    "RPG.G1.5",
+    "RPG.G7.6",
+    "FS36.III.H.freedom-of-movement",
+    "FS36.III.H.non-discrimination",
+)
+def _discriminatory_restriction(measure: Measure, context: Context) -> Verdict | None:
+    if (
+        measure.choice("targets") in {"women", "girls", "women_and_girls", "ethnic_group"}
+        or measure.flag("non_discriminatory") is False
+    ):
+        return Verdict(
+            VIOLATION,
+            "A restriction on leaving the country aimed at women and girls (or an ethnic group) "
+            "discriminates and infringes freedom of movement.",
+        )
+    return None
+
+
+@rule("emigration_restriction", "lawful_restriction", "FS36.III.H.freedom-of-movement", "RPG.G1.5", "HRS.2")
+def _lawful_restriction(measure: Measure, context: Context) -> Verdict | None:
+    if _discriminatory_restriction(measure, context) is not None:
+        return None  # already a violation; the proportionality test adds nothing
+    missing = not_shown(measure, ("provided_by_law", "necessary", "proportionate", "non_discriminatory"))
+    if missing:
+        return Verdict(
+            JUSTIFY,
+            "A restriction on freedom of movement must be provided by law, strictly necessary, "
+            "proportionate and non-discriminatory. Not shown: " + spoken(missing) + ".",
+            missing,
+        )
+    return None

@@ -1,0 +1,182 @@
+"""Review rules for return and removal: safe, preferably voluntary, never into danger."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rightsfirst.engine.measures import Measure
+from rightsfirst.engine.review_rules.registry import (
+    JUSTIFY,
+    OK,
+    VIOLATION,
+    Context,
+    Verdict,
+    not_shown,
+    rule,
+    spoken,
+)
+
+# --- Return --------------------------------------------------------------------------------
+
+
+@rule(
+    "return",
+    "non_refoulement",
+    "RPG.P11",
+    "RPG.G2.7",
+    "RPG.G4.6",
+    "HRS.18",
+    "FS36.III.D.non-refoulement",
+    "FS36.III.H.asylum-non-refoulement",
+)
+def _non_refoulement(measure: Measure, context: Context) -> Verdict | None:
+    if not measure.flag("serious_risk"):
+        return None
+    if measure.flag("voluntary"):
+        return Verdict(
+            JUSTIFY,
+            "The person wishes to return despite a serious risk: make sure the choice is informed, "
+            "offer legal alternatives to return, and arrange protection on arrival.",
+            ("alternatives_offered", "protection_on_arrival"),
+        )
+    return Verdict(
+        VIOLATION,
+        "The person would be returned despite a serious risk of persecution, ill-treatment, reprisals "
+        "or re-trafficking (non-refoulement).",
+    )
+
+
+@rule("return", "risk_assessment", "RPG.P11", "RPG.G6.7", "FS36.III.D.safe-voluntary-return")
+def _return_risk_assessment(measure: Measure, context: Context) -> Verdict | None:
+    assessed = measure.flag("risk_assessment")
+    if assessed is False and context.victim_status != "not_established":
+        return Verdict(VIOLATION, "The return goes ahead without an individual risk assessment; return must be safe.")
+    if assessed is None and context.victim_status != "not_established":
+        return Verdict(JUSTIFY, "Record the individual pre-return risk assessment.", ("risk_assessment",))
+    return None
+
+
+@rule("return", "proceedings_pending", "FS36.III.D.remain-during-proceedings", "RPG.G9.3", "RPG.P9", "HRS.17")
+def _return_proceedings(measure: Measure, context: Context) -> Verdict | None:
+    pending = measure.flag("proceedings_pending")
+    if pending is None:
+        pending = bool(context.case.pending_proceedings(measure.date or context.at))
+    if pending and context.protected and measure.flag("informed_agreement_to_leave_during_proceedings") is not True:
+        return Verdict(
+            VIOLATION,
+            "The person would be returned while proceedings involving them (including compensation) are "
+            "pending, without their informed agreement.",
+        )
+    return None
+
+
+@rule(
+    "return",
+    "during_reflection_period",
+    "FS36.III.C.residence-reflection",
+    "FS36.III.E.remedy-principles-recovery",
+    "HRS.17",
+)
+def _return_during_reflection(measure: Measure, context: Context) -> Verdict | None:
+    if not context.protected:
+        return None
+    during = measure.flag("during_reflection_period")
+    if during is None:
+        start = context.case.reflection_period_started_on or context.case.reasonable_grounds_on
+        when = measure.date
+        if start is not None and when is not None:
+            days = int(context.framework.parameter("recovery_reflection_min_days", start))
+            during = start <= when < start + dt.timedelta(days=days)
+    if during:
+        return Verdict(VIOLATION, "No removal may be enforced during the recovery and reflection period.")
+    return None
+
+
+@rule(
+    "return",
+    "own_wish_to_go_home",
+    "FS36.III.D.entitlement-to-return",
+    "RPG.P11",
+    exception_to="during_reflection_period",
+)
+def _own_wish(measure: Measure, context: Context) -> Verdict | None:
+    if measure.flag("voluntary") and not measure.flag("serious_risk"):
+        return Verdict(
+            OK,
+            "The person freely asks to go home: the right to return means they may leave, even during "
+            "the reflection period, without undue delay.",
+        )
+    return None
+
+
+@rule("return", "asylum_claim_pending", "RPG.G2.7", "HRS.19", "FS36.III.H.asylum-non-refoulement")
+def _asylum_pending(measure: Measure, context: Context) -> Verdict | None:
+    if measure.flag("asylum_claim_pending") and not measure.flag("voluntary"):
+        return Verdict(VIOLATION, "The person would be removed while their asylum claim is pending.")
+    return None
+
+
+@rule(
+    "return",
+    "child_best_interests",
+    "RPG.P10",
+    "RPG.G8.4",
+    "RPG.G8.5",
+    "FS36.III.D.return-obligations",
+    "FS36.III.D.alternatives-to-repatriation",
+)
+def _child_return(measure: Measure, context: Context) -> Verdict | None:
+    if not context.child:
+        return None
+    determined = measure.flag("best_interests_determination")
+    if determined is False:
+        return Verdict(
+            VIOLATION,
+            "A child would be returned without a determination that return is in the child's best "
+            "interests following a risk and security assessment.",
+        )
+    if determined is None:
+        return Verdict(
+            JUSTIFY,
+            "Record the best-interests determination that supports the child's return.",
+            ("best_interests_determination",),
+        )
+    return None
+
+
+@rule("return", "child_views", "RPG.G8.6", "FS36.III.E.remedy-principles-children")
+def _child_return_views(measure: Measure, context: Context) -> Verdict | None:
+    if context.child and measure.flag("child_views_heard") is not True:
+        return Verdict(
+            JUSTIFY if measure.flag("child_views_heard") is None else VIOLATION,
+            "The child's views on return must be heard and given due weight.",
+            ("child_views_heard",),
+        )
+    return None
+
+
+@rule("return", "forced_return_due_process", "FS36.III.D.non-refoulement", "RPG.G4.6", "HRS.18")
+def _forced_return(measure: Measure, context: Context) -> Verdict | None:
+    if measure.flag("voluntary") is True:
+        return None
+    missing = not_shown(measure, ("legal_basis", "due_process"))
+    if missing:
+        return Verdict(
+            JUSTIFY,
+            "A return the person does not want is an expulsion: it must follow the law and let the "
+            "person present reasons against it. Not shown: " + spoken(missing) + ".",
+            missing,
+        )
+    return None
+
+
+@rule("return", "identification_incomplete", "RPG.G2.1", "RPG.G2.7", "FS36.III.C.victim-identification")
+def _return_before_identification(measure: Measure, context: Context) -> Verdict | None:
+    if context.victim_status == "possible" and not context.protected and not measure.flag("voluntary"):
+        return Verdict(
+            JUSTIFY,
+            "Screening is not finished: a person who may be a victim should not be removed until "
+            "identification is complete.",
+            ("identification",),
+        )
+    return None
