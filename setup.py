@@ -13,7 +13,8 @@ from setuptools import setup
 COMPILED_MODULES = [
     "src/rightsfirst/engine/assessment.py",
     "src/rightsfirst/engine/dates.py",
-    "src/rightsfirst/engine/entitlement_rules.py",
+    "src/rightsfirst/engine/entitlement_rules/declarations.py",
+    "src/rightsfirst/engine/entitlement_rules/evaluation.py",
     "src/rightsfirst/engine/indicators.py",
     "src/rightsfirst/engine/inputs.py",
     "src/rightsfirst/engine/measures.py",

@@ -1,7 +1,8 @@
-"""Entitlements: what the person is owed now and next, with basis, duty bearer and timing.
+"""Entitlements as declared rules: what is owed, on what basis, to whom, and when.
 
-None of these depends on the person's cooperation with the authorities, and the person may
-refuse any support without losing any other entitlement (RPG.P8, RPG.G6.1-6.2).
+Each entitlement is a definition (title, basis, condition, duty bearer), the victim statuses it
+is owed at, a condition function and a timing function reading the profile. None depends on
+the person's cooperation with the authorities (RPG.P8, RPG.G6.1-6.2).
 """
 
 from __future__ import annotations
@@ -14,14 +15,7 @@ from typing import NamedTuple
 from rightsfirst.engine.citations import cites
 from rightsfirst.engine.dates import due_after
 from rightsfirst.engine.inputs import Case, Person
-from rightsfirst.engine.results import (
-    Entitlement,
-    EntitlementDefinition,
-    EntitlementsResult,
-    ScreeningResult,
-    merge_citations,
-)
-from rightsfirst.engine.screening import age_status
+from rightsfirst.engine.results import EntitlementDefinition
 from rightsfirst.framework.model import Framework
 
 NON_CONDITIONALITY = cites(
@@ -102,7 +96,8 @@ def _always(_: Facts) -> str | None:
     return None
 
 
-def _no_timing(_: Facts) -> Timing:
+def no_timing(_: Facts) -> Timing:
+    """For entitlements without a due date."""
     return NO_TIMING
 
 
@@ -114,7 +109,8 @@ def _immediately_from_grounds(facts: Facts) -> Timing:
     return facts.due_from_grounds
 
 
-def _immediately(framework: Framework, start: dt.date | None, at: dt.date) -> Timing:
+def immediately(framework: Framework, start: dt.date | None, at: dt.date) -> Timing:
+    """Due the same day as `start` (the profile's immediate-support period), or no timing."""
     if start is None:
         return NO_TIMING
     return _timing(due_after(framework, "immediate_support_days", start, at))
@@ -201,7 +197,7 @@ def _rule(
     duty_bearer: str,
     statuses: frozenset[str],
     applies: Callable[[Facts], str | None] = _always,
-    timing: Callable[[Facts], Timing] = _no_timing,
+    timing: Callable[[Facts], Timing] = no_timing,
     may_be_refused: bool = True,
 ) -> EntitlementRule:
     definition = EntitlementDefinition(
@@ -491,174 +487,7 @@ CHILDREN = (
 )
 
 
-def victim_status(case: Case, screening: ScreeningResult | None, at: dt.date) -> str:
-    """The person's status for entitlements: decisions first, then the screening finding."""
-    if case.victim_status is not None:
-        return case.victim_status
-    if case.identified_on is not None and case.identified_on <= at:
-        return "identified"
-    if case.reasonable_grounds_on is not None and case.reasonable_grounds_on <= at:
-        return "presumed"
-    if screening is not None:
-        return {
-            "established": "presumed",
-            "presumed": "presumed",
-            "insufficient_information": "possible",
-        }.get(screening.finding, "not_established")
-    return "possible"
-
-
-def _status(rule: EntitlementRule, facts: Facts) -> str:
-    if rule.id == "identification_decision" and facts.case.reasonable_grounds_on is not None:
-        return "delivered"
-    if not facts.case.services:
-        return "pending"
-    record = facts.case.service_status(rule.id)
-    return record.status if record is not None else "pending"
-
-
-def entitlements(
-    person: Person,
-    case: Case,
-    at: dt.date,
-    framework: Framework,
-    screening: ScreeningResult | None = None,
-) -> EntitlementsResult:
-    """What the person is entitled to on `at`, with due dates from the profile and the case."""
-    majority = float(framework.parameter("age_of_majority", at))
-    child, age_basis = age_status(person, majority)
-    status = victim_status(case, screening, at)
-    pending = case.pending_proceedings(at)
-    grounds_on = case.identified_on if case.reasonable_grounds_on is None else case.reasonable_grounds_on
-    facts = Facts(
-        person=person,
-        case=case,
-        at=at,
-        victim_status=status,
-        child=child,
-        age_basis=age_basis,
-        contact_on=case.referred_on,
-        grounds_on=grounds_on,
-        pending_proceedings=len(pending),
-        pending_criminal=sum(1 for item in pending if item.kind == "criminal"),
-        framework=framework,
-        due_from_contact=_immediately(framework, case.referred_on, at),
-        due_from_grounds=_immediately(framework, grounds_on or case.referred_on, at),
-    )
-    plan = _plan(facts)
-    results: list[Entitlement] = []
-    append = results.append
-    services = case.services
-    decided = case.reasonable_grounds_on is not None
-    for rule, fixed, timing, pending_result in plan.entries:
-        if fixed is not None:
-            append(fixed)
-            continue
-        if services:
-            service_status = _status(rule, facts)
-        elif decided and rule is IDENTIFICATION:
-            service_status = "delivered"
-        else:
-            service_status = "pending"
-        when = NO_TIMING if timing is None else timing(facts)
-        if when is NO_TIMING and pending_result is not None and service_status == "pending":
-            append(pending_result)
-            continue
-        overdue = when.due is not None and service_status == "pending" and when.due < at
-        append(
-            Entitlement(
-                rule.definition,
-                True,
-                "Applies.",
-                service_status,
-                when.due,
-                when.starts,
-                when.ends,
-                when.ends_when,
-                overdue,
-            )
-        )
-    notes = CHILD_NOTES if child else NOTES
-    citations = plan.citations
-    return EntitlementsResult(
-        victim_status=status,
-        treated_as_child=child,
-        entitlements=tuple(results),
-        notes=notes,
-        citations=citations,
-        at=at,
-        framework_version=framework.version,
-        profile=framework.profile.id,
-    )
-
-
-def _status_reason(status: str) -> str:
-    if status == "not_established":
-        return (
-            "The recorded facts do not give reasonable grounds to believe the person is trafficked; "
-            "screen again if the facts change."
-        )
-    return "Applies once there are reasonable grounds to believe the person is trafficked."
-
-
 IDENTIFICATION = next(rule for rule in GENERAL if rule.definition.id == "identification_decision")
 ADULT_RULES = GENERAL + PROCEEDINGS
 ALL_RULES = GENERAL + PROCEEDINGS + CHILDREN
 ALL_ENTITLEMENT_IDS = tuple(rule.id for rule in ALL_RULES)
-
-
-class PlanEntry(NamedTuple):
-    """One rule's place in a plan: its finished result if it does not apply, else how to time it."""
-
-    rule: EntitlementRule
-    fixed: Entitlement | None
-    timing: Callable[[Facts], Timing] | None
-    pending_result: Entitlement | None
-
-
-class Plan(NamedTuple):
-    """The entitlements that apply for one combination of facts, and their citations."""
-
-    entries: tuple[PlanEntry, ...]
-    citations: tuple[str, ...]
-
-
-_PLANS: dict[tuple[object, ...], Plan] = {}
-
-
-def _plan(facts: Facts) -> Plan:
-    """Which rules apply, given the few facts their conditions read.
-
-    Whether an entitlement applies never depends on dates, only on the person's status and a
-    handful of yes/no facts, so the answer is worked out once per combination and shared;
-    entries that do not apply carry their finished (immutable) result.
-    """
-    person = facts.person
-    key = (
-        facts.victim_status,
-        facts.child,
-        facts.age_basis,
-        person.non_national,
-        person.asylum_seeker,
-        person.unaccompanied,
-        facts.pending_proceedings > 0,
-        facts.pending_criminal > 0,
-        facts.case.reasonable_grounds_on is None,
-    )
-    plan = _PLANS.get(key)
-    if plan is None:
-        entries: list[PlanEntry] = []
-        applicable: list[tuple[str, ...]] = [NON_CONDITIONALITY, NO_MANDATORY_TESTING]
-        for rule in ALL_RULES if facts.child else ADULT_RULES:
-            reason = None if facts.victim_status in rule.statuses else _status_reason(facts.victim_status)
-            if reason is None:
-                reason = rule.applies(facts)
-            if reason is not None:
-                fixed = Entitlement(rule.definition, False, reason, "not_applicable")
-                entries.append(PlanEntry(rule, fixed, None, None))
-                continue
-            applicable.append(rule.definition.basis)
-            timing = None if rule.timing is _no_timing else rule.timing
-            entries.append(PlanEntry(rule, None, timing, Entitlement(rule.definition, True, "Applies.", "pending")))
-        plan = _PLANS[key] = Plan(tuple(entries), merge_citations(applicable))
-    return plan
