@@ -40,12 +40,12 @@ def screening_report(result: ScreeningResult, framework: Framework) -> str:
     """The screening result as text."""
     lines = [f"Screening at {result.at.isoformat()}: {FINDING_LABELS[result.finding]}"]
     age = {
-        "established_age": "established age",
-        "presumption_of_age": "presumption of age (treated as a child until the age is established)",
+        "established_age": "on the established age",
+        "presumption_of_age": "under the presumption of age, until the age is established",
         "age_not_known": "age not known",
         "no_reason_to_believe_child": "no reason to believe the person is a child",
     }[result.age_basis]
-    lines.append(f"  Treated as a child: {'yes' if result.treated_as_child else 'no'} ({age})")
+    lines.append(f"  Treated as a child: {'yes' if result.treated_as_child else 'no'}, {age}")
     for element in result.elements:
         status = element.status.replace("_", " ") + (" (probable from indicators)" if element.probable else "")
         lines.append(f"  {element.element.capitalize():<8} {status}: {element.reason}")
@@ -57,9 +57,7 @@ def screening_report(result: ScreeningResult, framework: Framework) -> str:
     for note in result.notes:
         lines.append(_wrap("Note: " + note))
     if result.missing_facts:
-        lines.append("  Ask next:")
-        for fact in result.missing_facts:
-            lines.append(_wrap(f"- {fact.question} [{fact.field}]", "    "))
+        lines.append("  Fields to complete: " + ", ".join(fact.field for fact in result.missing_facts))
     if result.related_practices:
         lines.append("  Related practices: " + ", ".join(item.practice for item in result.related_practices))
     lines.append("  Cited:")

@@ -63,13 +63,14 @@ class ElementResult(NamedTuple):
 class MissingFact(NamedTuple):
     """A fact that is not known and could change the finding: the next question to ask."""
 
-    field: str
+    field: str  # the situation field to fill in, e.g. `means` or `person.age`
+    element: str  # what it decides: action, means, purpose, or age (whether the child path applies)
     question: str
     why: str
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for JSON."""
-        return {"field": self.field, "question": self.question, "why": self.why}
+        return {"field": self.field, "element": self.element, "question": self.question, "why": self.why}
 
 
 class RelatedPractice(NamedTuple):

@@ -93,7 +93,14 @@ SCREENING_RESULT = _object(
         "elements": _object({"action": ELEMENT, "means": ELEMENT, "purpose": ELEMENT}),
         "missing_facts": {
             "type": "array",
-            "items": _object({"field": {"type": "string"}, "question": {"type": "string"}, "why": {"type": "string"}}),
+            "items": _object(
+                {
+                    "field": {"type": "string"},
+                    "element": {"enum": ["action", "means", "purpose", "age"]},
+                    "question": {"type": "string"},
+                    "why": {"type": "string"},
+                }
+            ),
         },
         "related_practices": {
             "type": "array",

@@ -412,9 +412,9 @@ def _missing_fact(name: str, person: Person, age_basis: str) -> MissingFact:
             field = "person.indications_of_minority"
         else:
             field = "person.age"
-        return MissingFact(field, QUESTIONS[field], WHY["age"])
+        return MissingFact(field, "age", QUESTIONS[field], WHY["age"])
     field = {"action": "actions", "means": "means", "purpose": "purposes"}[name]
-    return MissingFact(field, QUESTIONS[field], WHY[name if name != "action" else "actions"])
+    return MissingFact(field, name, QUESTIONS[field], WHY[name if name != "action" else "actions"])
 
 
 def _names(values: Iterable[str]) -> str:
@@ -435,10 +435,10 @@ def _explain(
     parts: list[str] = []
     child_text = {
         "adult": "",
-        "child_established": " The person is a child, so no means is needed.",
+        "child_established": "The person is a child, so no means is needed.",
         "child_presumed": (
-            " The person's age is not established and there are reasons to believe they may be "
-            "a child, so they are treated as a child: no means is needed."
+            "The person's age is not established and there are reasons to believe they may be a "
+            "child, so they are treated as a child, for whom no means is needed."
         ),
     }[child_mode]
     if finding == "established":
@@ -447,28 +447,31 @@ def _explain(
             f"action ({_names(action.facts)})"
             + (f", means ({_names(means.facts)})" if means.status == "met" and means.facts else "")
             + f" and exploitative purpose ({_names(purpose.facts)})."
-            + child_text
         )
+        parts.append(child_text)
     elif finding == "presumed":
-        reasons = []
-        if child_mode == "child_presumed" and "probable" not in statuses.values():
-            reasons.append("the elements are met on the child path, under the presumption of age")
+        parts.append("There are reasonable grounds to believe the person is trafficked.")
+        parts.append(child_text)
         probable = [name for name, status in statuses.items() if status == "probable"]
         if probable:
-            reasons.append(f"the indicators make the {' and '.join(probable)} element probable")
+            parts.append(f"No {' or '.join(probable)} is recorded yet, but the indicators make it probable.")
+        else:
+            parts.append("On that basis the action and the exploitative purpose are met.")
         parts.append(
-            "There are reasonable grounds to believe the person is trafficked: "
-            + "; ".join(reasons)
-            + ". Treat the person as a presumed victim, with full protection and support, until "
-            "a decision is made." + (child_text if child_mode != "adult" else "")
+            "Treat the person as a presumed victim, with full protection and support, until a decision is made."
         )
     elif finding == "insufficient_information":
+        unknown = [
+            {"action": "an action", "means": "any means", "purpose": "an exploitative purpose"}[name]
+            for name, status in statuses.items()
+            if status == "unknown" and not (name == "means" and child_mode != "adult")
+        ]
         parts.append(
-            "The recorded facts are not enough to decide."
-            + child_text
-            + " Ask next: "
-            + " ".join(item.question for item in missing)
+            "The recorded facts are not enough to decide: it is not known whether there was "
+            + " or ".join(unknown)
+            + "."
         )
+        parts.append(child_text)
     elif finding == "smuggling_only":
         parts.append(
             "The facts describe migrant smuggling: a facilitated irregular entry for profit, with "
@@ -483,21 +486,24 @@ def _explain(
             + " and no ".join(name if name != "purpose" else "exploitative purpose" for name in absent)
             + " was found. This is not a finding that the person was not trafficked."
         )
+        age_open = any(item.field.startswith("person.") for item in missing)
         would_change = []
         for name in absent:
             if name == "means" and child_mode == "adult":
-                would_change.append("evidence that any means was used, or that the person is under 18")
+                would_change.append(
+                    "evidence that any means was used" + (", or that the person is under 18" if age_open else "")
+                )
             else:
                 would_change.append(
                     "evidence of " + {"action": "an action", "purpose": "an exploitative purpose"}.get(name, "a means")
                 )
         parts.append("It would change with " + "; or ".join(would_change) + ".")
-        if missing:
-            parts.append("Also ask: " + " ".join(item.question for item in missing))
+    if missing:
+        parts.append("Ask next: " + " ".join(item.question for item in missing))
     if related:
         parts.append(
             "Related practices found without the action element: "
             + _names(item.practice for item in related)
             + ". They are violations and crimes in their own right."
         )
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
