@@ -1564,3 +1564,9 @@ def test_prosecution_for_the_exploitation_itself_is_a_direct_consequence(framewo
     without = review(measure, AT, situation.person, case_from_data({"victim_status": "presumed"}), framework)
     assert without.outcome == JUSTIFY
     assert "direct_consequence" in without.missing
+
+
+def test_residence_refused_while_proceedings_are_pending_per_the_measure(framework: Framework) -> None:
+    measure = measure_from_data({"type": "residence_permit", "granted": False, "proceedings_pending": True})
+    result = review(measure, AT, person_from_data({"age": 30, "non_national": True}), None, framework)
+    assert _rules(result) == {"residence_permit.refused_during_proceedings": VIOLATION}

@@ -213,6 +213,10 @@ TYPE_FIELDS: dict[str, tuple[str, tuple[FieldSpec, ...]]] = {
             _b("right_to_work", "The permit allows the person to work."),
             _b("conditional_on_cooperation", "Made to depend on cooperation."),
             _c("grounds", "Grounds for the permit.", ("reflection", "proceedings", "humanitarian", "remedy", "other")),
+            _b(
+                "proceedings_pending",
+                "Proceedings involving the person (criminal, civil, labour, compensation) are pending.",
+            ),
         ),
     ),
     "return": (

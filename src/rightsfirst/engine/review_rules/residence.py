@@ -63,12 +63,10 @@ def _reflection_conditional(measure: Measure, context: Context) -> Verdict | Non
     "FS36.III.D.remain-during-proceedings",
 )
 def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
-    if (
-        context.protected
-        and measure.flag("granted") is False
-        and context.case.pending_proceedings(measure.date or context.at)
-        and context.person.non_national is not False
-    ):
+    pending = measure.flag("proceedings_pending")
+    if pending is None:
+        pending = bool(context.case.pending_proceedings(measure.date or context.at))
+    if context.protected and measure.flag("granted") is False and pending and context.person.non_national is not False:
         return Verdict(
             VIOLATION,
             "A residence permit is refused while proceedings involving the person are pending; the "
