@@ -747,6 +747,14 @@ CASES: list[Row] = [
         ADULT,
         PRESUMED,
         "compensation.access_to_remedies",
+        VIOLATION,
+    ),
+    (
+        "information and legal help for the claim not yet recorded",
+        _m("compensation", person_can_remain=True),
+        ADULT,
+        PRESUMED,
+        "compensation.access_to_remedies",
         JUSTIFY,
     ),
     # --- age_assessment ----------------------------------------------------------------------
@@ -865,7 +873,25 @@ CASES: list[Row] = [
         ADULT,
         PRESUMED,
         "witness_protection.safety_first",
-        JUSTIFY,
+        VIOLATION,
+    ),
+    (
+        "an adult victim held in prison for their protection",
+        _m(
+            "detention",
+            facility="prison",
+            basis="individual",
+            reason="protection",
+            necessity=True,
+            legality=True,
+            proportionality=True,
+            judicial_oversight=True,
+            right_to_challenge=True,
+        ),
+        ADULT,
+        PRESUMED,
+        "detention.penal_custody",
+        VIOLATION,
     ),
     (
         "risk not assessed",
@@ -921,7 +947,7 @@ CASES: list[Row] = [
         ADULT,
         PRESUMED,
         "legal_proceedings.fair_treatment",
-        JUSTIFY,
+        VIOLATION,
     ),
     # --- emigration_restriction --------------------------------------------------------------
     (

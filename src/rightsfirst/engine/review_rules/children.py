@@ -8,9 +8,8 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
-    not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Children ------------------------------------------------------------------------------
@@ -30,14 +29,12 @@ def _presumption_of_age(measure: Measure, context: Context) -> Verdict | None:
 @rule("age_assessment", "invasive_method", "FS36.III.C.child-identification", "FS36.III.C.child-protection-support")
 def _invasive_method(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("invasive") or measure.choice("method") == "medical":
-        missing = not_shown(measure, ("consent", "benefit_of_doubt"))
-        if missing:
-            return Verdict(
-                JUSTIFY,
-                "A medical age assessment must be consented to, the least intrusive possible, and give "
-                "the person the benefit of the doubt.",
-                missing,
-            )
+        return required(
+            measure,
+            ("consent", "benefit_of_doubt"),
+            "A medical age assessment must be consented to, the least intrusive possible, and give the "
+            "person the benefit of the doubt.",
+        )
     return None
 
 
@@ -77,15 +74,12 @@ def _family_reunion(measure: Measure, context: Context) -> Verdict | None:
             "The child would be reunited with the family without a risk assessment or against the "
             "child's best interests.",
         )
-    missing = not_shown(measure, ("risk_assessment", "child_consulted", "confidential"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "Family tracing must follow a risk assessment, consult the child, and not reveal the "
-            "child's whereabouts to anyone who could harm them. Not shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("risk_assessment", "child_consulted", "confidential"),
+        "Family tracing must follow a risk assessment, consult the child, and not reveal the child's "
+        "whereabouts to anyone who could harm them.",
+    )
 
 
 @rule("best_interests_determination", "determination_made", "RPG.P10", "RPG.G8", "FS36.III.C.child-protection-support")
@@ -105,12 +99,8 @@ def _views(measure: Measure, context: Context) -> Verdict | None:
         return None
     if measure.flag("heard") is False:
         return Verdict(VIOLATION, "A child able to form views was not heard in a decision affecting them.")
-    missing = not_shown(measure, ("information_given", "due_weight"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "The child needs information suited to their age, and their views need due weight. Not "
-            "shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("information_given", "due_weight"),
+        "The child needs information suited to their age, and their views need due weight.",
+    )

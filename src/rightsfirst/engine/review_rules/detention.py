@@ -8,14 +8,14 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
-    not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Detention -----------------------------------------------------------------------------
 
 LAW_ENFORCEMENT_FACILITIES = frozenset({"immigration_detention", "police_cell", "prison"})
+PENAL_FACILITIES = frozenset({"police_cell", "prison"})
 CASE_BY_CASE = ("necessity", "legality", "proportionality", "judicial_oversight", "right_to_challenge")
 CHILD_EXTRA = ("best_interests", "no_alternative")
 
@@ -81,6 +81,27 @@ def _child_law_enforcement(measure: Measure, context: Context) -> Verdict | None
     return None
 
 
+def _penal_custody_of_a_victim(measure: Measure, context: Context) -> bool:
+    # Holding a suspect of an unrelated crime is ordinary criminal procedure, weighed case by case.
+    return (
+        context.protected
+        and measure.choice("facility") in PENAL_FACILITIES
+        and measure.choice("reason") != "unrelated_offence"
+    )
+
+
+@rule("detention", "penal_custody", "HRS.6", "RPG.G6.1", "RPG.G2.6", "FS36.III.C.no-detention")
+def _penal_custody(measure: Measure, context: Context) -> Verdict | None:
+    if _penal_custody_of_a_victim(measure, context):
+        return Verdict(
+            VIOLATION,
+            "A presumed or identified victim is held in a prison or police cell other than as a suspect "
+            "of an unrelated offence; a trafficked person may not be held in a jail or prison at any "
+            "time, not even for their protection.",
+        )
+    return None
+
+
 @rule("detention", "case_by_case_justification", "FS36.III.C.no-detention", "FS36.III.C.child-detention", "RPG.G6.1")
 def _case_by_case(measure: Measure, context: Context) -> Verdict | None:
     if not context.protected and not (context.child and context.victim_status == "possible"):
@@ -91,17 +112,14 @@ def _case_by_case(measure: Measure, context: Context) -> Verdict | None:
         or measure.choice("facility") == "immigration_detention"
         or measure.choice("reason") in {"immigration_status", "status_offence", "cooperation"}
         or (context.child and measure.choice("facility") in LAW_ENFORCEMENT_FACILITIES)
+        or _penal_custody_of_a_victim(measure, context)
     ):
         return None
-    required = CASE_BY_CASE + (CHILD_EXTRA if context.child else ())
-    missing = not_shown(measure, required)
-    if not missing:
-        return None
-    return Verdict(
-        JUSTIFY,
+    return required(
+        measure,
+        CASE_BY_CASE + (CHILD_EXTRA if context.child else ()),
         "Detention decided for this person can be lawful only as a last resort against a credible, "
-        "specific threat, and must be shown to meet every test. Not shown: " + spoken(missing) + ".",
-        missing,
+        "specific threat, and must meet every test.",
     )
 
 

@@ -8,9 +8,8 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
-    not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Investigation -------------------------------------------------------------------------
@@ -74,21 +73,18 @@ def _status_bar(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("compensation", "access_to_remedies", "RPG.G9.2", "RPG.G9.3", "FS36.III.E.access-to-remedies")
 def _remedy_access(measure: Measure, context: Context) -> Verdict | None:
-    missing = not_shown(measure, ("information_given", "legal_assistance", "person_can_remain"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "To make the remedy real the person needs information in a language they understand, legal "
-            "help, and the chance to stay until the claim is decided. Lacking: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("information_given", "legal_assistance", "person_can_remain"),
+        "To make the remedy real the person needs information in a language they understand, legal "
+        "help, and the chance to stay until the claim is decided.",
+    )
 
 
 # --- Protection in proceedings ---------------------------------------------------------------
 
 
-@rule("witness_protection", "safety_first", "HRS.4", "RPG.G5.8", "RPG.G5.1")
+@rule("witness_protection", "safety_first", "HRS.4", "RPG.G5.8", "RPG.G5.1", "RPG.P8")
 def _safety_first(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("safety_subordinated_to_prosecution"):
         return Verdict(VIOLATION, "The person's safety was put below the interests of the prosecution.")
@@ -96,25 +92,26 @@ def _safety_first(measure: Measure, context: Context) -> Verdict | None:
         return Verdict(VIOLATION, "A risk to the person was assessed but no protection is provided.")
     if measure.flag("conditional_on_testimony"):
         return Verdict(
-            JUSTIFY,
-            "Protection depends on testifying; protect according to the risk, not the testimony.",
-            ("protection_by_risk",),
+            VIOLATION,
+            "Protection is made to depend on testifying; the person must be protected according to the "
+            "risk they face, whether or not they give evidence.",
         )
-    missing = not_shown(measure, ("risk_assessed",))
-    if missing:
-        return Verdict(JUSTIFY, "Assess the risk to the person and their family.", missing)
-    return None
+    if measure.flag("family_protected") is False:
+        return Verdict(
+            JUSTIFY,
+            "Family members at risk are not protected: record why their protection is not needed.",
+            ("family_risk_assessed",),
+        )
+    return required(measure, ("risk_assessed",), "The risk to the person and their family must be assessed.")
 
 
 @rule("suspect_release_notification", "notify_before_release", "HRS.4")
 def _notify_release(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("notified_before_release") is False:
         return Verdict(VIOLATION, "A suspect or convicted trafficker is released without telling the person first.")
-    if measure.flag("safety_considered") is not True:
-        return Verdict(
-            JUSTIFY, "Weigh the person's and family's safety in the release decision.", ("safety_considered",)
-        )
-    return None
+    return required(
+        measure, ("safety_considered",), "The person's and family's safety must be weighed in the release decision."
+    )
 
 
 @rule("legal_proceedings", "fair_treatment", "HRS.10", "HRS.12", "RPG.G6.4", "RPG.G6.5", "FS36.III.C.legal-assistance")
@@ -127,12 +124,9 @@ def _fair_treatment(measure: Measure, context: Context) -> Verdict | None:
         return Verdict(
             VIOLATION, "A person who suffered sexual violence is not allowed to give evidence by protective means."
         )
-    missing = not_shown(measure, ("interpreter", "legal_representation", "informed_of_progress", "views_presented"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "In proceedings the person needs an interpreter, legal representation, news of progress and "
-            "a chance to present their views. Not shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("interpreter", "legal_representation", "informed_of_progress", "views_presented"),
+        "In proceedings the person needs an interpreter, legal representation, news of progress and a "
+        "chance to present their views.",
+    )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from rightsfirst.engine.measures import Measure
 from rightsfirst.engine.review_rules.registry import (
-    JUSTIFY,
     VIOLATION,
     Context,
     Verdict,
-    not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Emigration restrictions ---------------------------------------------------------------
@@ -43,12 +41,9 @@ def _discriminatory_restriction(measure: Measure, context: Context) -> Verdict |
 def _lawful_restriction(measure: Measure, context: Context) -> Verdict | None:
     if _discriminatory_restriction(measure, context) is not None:
         return None  # already a violation; the proportionality test adds nothing
-    missing = not_shown(measure, ("provided_by_law", "necessary", "proportionate", "non_discriminatory"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "A restriction on freedom of movement must be provided by law, strictly necessary, "
-            "proportionate and non-discriminatory. Not shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("provided_by_law", "necessary", "proportionate", "non_discriminatory"),
+        "A restriction on freedom of movement must be provided by law, strictly necessary, proportionate "
+        "and non-discriminatory.",
+    )

@@ -8,6 +8,7 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
+    required,
     rule,
 )
 
@@ -103,13 +104,12 @@ def _defendant_rights(measure: Measure, context: Context) -> Verdict | None:
         context.protected
         and measure.choice("offence") in ACTIVITY_OFFENCES
         and measure.flag("direct_consequence") is False
-        and measure.flag("duress_defence_available") is not True
     ):
-        return Verdict(
-            JUSTIFY,
-            "A trafficked person who is a defendant must be able to raise duress or coercion as a "
-            "defence, with the trafficking weighed in any sentence.",
+        return required(
+            measure,
             ("duress_defence_available",),
+            "A trafficked person who is a defendant must be able to raise duress or coercion as a defence, "
+            "with the trafficking weighed in any sentence.",
         )
     return None
 

@@ -91,4 +91,21 @@ def not_shown(measure: Measure, names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def spoken(missing: tuple[str, ...]) -> str:
+    """Field names as words, for a reason a person reads."""
     return ", ".join(name.replace("_", " ") for name in missing)
+
+
+def required(measure: Measure, names: tuple[str, ...], requirement: str) -> Verdict | None:
+    """Every named safeguard must be in place.
+
+    Recorded as false, the measure fails the test (violation); not recorded, it has to be shown
+    (requires_justification, naming what is missing); all true, nothing to say.
+    """
+    facts = measure.facts
+    absent = tuple([name for name in names if facts.get(name) is False])
+    if absent:
+        return Verdict(VIOLATION, f"{requirement} Recorded as absent: {spoken(absent)}.")
+    unknown = tuple([name for name in names if facts.get(name) is None])
+    if unknown:
+        return Verdict(JUSTIFY, f"{requirement} Not shown: {spoken(unknown)}.", unknown)
+    return None

@@ -11,9 +11,8 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
-    not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Return --------------------------------------------------------------------------------
@@ -159,15 +158,12 @@ def _child_return_views(measure: Measure, context: Context) -> Verdict | None:
 def _forced_return(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("voluntary") is True:
         return None
-    missing = not_shown(measure, ("legal_basis", "due_process"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "A return the person does not want is an expulsion: it must follow the law and let the "
-            "person present reasons against it. Not shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("legal_basis", "due_process"),
+        "A return the person does not want is an expulsion: it must follow the law and let the person "
+        "present reasons against it.",
+    )
 
 
 @rule("return", "identification_incomplete", "RPG.G2.1", "RPG.G2.7", "FS36.III.C.victim-identification")

@@ -10,8 +10,8 @@ from rightsfirst.engine.review_rules.registry import (
     Context,
     Verdict,
     not_shown,
+    required,
     rule,
-    spoken,
 )
 
 # --- Support and services ------------------------------------------------------------------
@@ -120,12 +120,9 @@ def _hiv_on_request(measure: Measure, context: Context) -> Verdict | None:
         return Verdict(VIOLATION, "The test or its result is not kept strictly confidential.")
     if measure.flag("requested_by_person") is False:
         return Verdict(VIOLATION, "HIV and sexual-health tests may be done only if the person asks for them.")
-    missing = not_shown(measure, ("requested_by_person", "counselling", "confidential"))
-    if missing:
-        return Verdict(
-            JUSTIFY,
-            "HIV and sexual-health testing must be requested by the person, confidential, and come with "
-            "counselling before and after. Not shown: " + spoken(missing) + ".",
-            missing,
-        )
-    return None
+    return required(
+        measure,
+        ("requested_by_person", "counselling", "confidential"),
+        "HIV and sexual-health testing must be requested by the person, confidential, and come with "
+        "counselling before and after.",
+    )
