@@ -63,6 +63,8 @@ class Facts(NamedTuple):
     grounds_on: dt.date | None
     pending_proceedings: int
     pending_criminal: int
+    any_proceedings: bool  # pending or ended: protection continues after proceedings
+    any_criminal: bool
     framework: Framework
     due_from_contact: Timing
     due_from_grounds: Timing
@@ -158,8 +160,19 @@ def _proceedings_pending(facts: Facts) -> str | None:
     return None if facts.pending_proceedings else "No legal proceedings are pending."
 
 
-def _criminal_pending(facts: Facts) -> str | None:
-    return None if facts.pending_criminal else "No criminal proceedings are pending."
+def _any_proceedings(facts: Facts) -> str | None:
+    return None if facts.any_proceedings else "The person is not part of any legal proceedings."
+
+
+def _any_criminal(facts: Facts) -> str | None:
+    # A convicted trafficker is released later too, so this lasts beyond the trial.
+    return None if facts.any_criminal else "There are no criminal proceedings against anyone who exploited the person."
+
+
+def _grounds_or_proceedings(facts: Facts) -> str | None:
+    if facts.victim_status in REASONABLE_GROUNDS or facts.pending_proceedings:
+        return None
+    return "Applies once there are reasonable grounds, or at once in any proceedings the person is part of."
 
 
 def _residence_during_proceedings(facts: Facts) -> str | None:
@@ -303,9 +316,11 @@ GENERAL = (
         "Legal information and assistance, with a qualified interpreter, free of charge if the "
         "person cannot pay, separate from any defendant's.",
         ("RPG.G4.8", "RPG.G6.5", "HRS.10", "FS36.III.C.legal-assistance"),
-        "Once there are reasonable grounds, and in every proceeding the person is part of.",
+        "Once there are reasonable grounds, and in every proceeding the person is part of (as "
+        "witness, complainant, party or defendant), even before.",
         "state",
-        REASONABLE_GROUNDS,
+        POSSIBLE_OR_MORE,
+        applies=_grounds_or_proceedings,
         timing=_immediately_from_grounds,
     ),
     _rule(
@@ -388,7 +403,7 @@ PROCEEDINGS = (
         ("HRS.10", "HRS.12", "RPG.G6.4", "RPG.G6.5", "FS36.III.C.legal-assistance"),
         "While proceedings are pending.",
         "prosecution_and_courts",
-        REASONABLE_GROUNDS,
+        POSSIBLE_OR_MORE,
         applies=_proceedings_pending,
         timing=_until_proceedings_end,
     ),
@@ -398,10 +413,10 @@ PROCEEDINGS = (
         "Protection from intimidation and reprisals for the person and their family; the "
         "person's safety is never put below the interests of the prosecution.",
         ("RPG.G5.8", "HRS.4", "RPG.P9", "RPG.G6.6"),
-        "While proceedings are pending, and after where safety requires it.",
+        "Before, during and after any proceedings the person is part of, as long as safety requires.",
         "law_enforcement",
         REASONABLE_GROUNDS,
-        applies=_proceedings_pending,
+        applies=_any_proceedings,
     ),
     _rule(
         "notification_of_suspect_release",
@@ -409,10 +424,10 @@ PROCEEDINGS = (
         "Told before anyone arrested for or convicted of exploiting the person is released, and "
         "the person's safety weighed in decisions on arrest, detention and release.",
         ("HRS.4",),
-        "While criminal proceedings are pending.",
+        "Once anyone is arrested for, or convicted of, exploiting the person.",
         "prosecution_and_courts",
         REASONABLE_GROUNDS,
-        applies=_criminal_pending,
+        applies=_any_criminal,
         may_be_refused=False,
     ),
 )

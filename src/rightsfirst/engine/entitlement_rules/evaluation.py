@@ -26,22 +26,34 @@ from rightsfirst.engine.results import Entitlement, EntitlementsResult, Screenin
 from rightsfirst.engine.screening import age_status
 from rightsfirst.framework.model import Framework
 
+STATUS_RANK = {"not_established": 0, "possible": 1, "presumed": 2, "identified": 3}
+STATUS_FROM_FINDING = {
+    "established": "presumed",
+    "presumed": "presumed",
+    "insufficient_information": "possible",
+    "not_established": "not_established",
+    "smuggling_only": "not_established",
+}
+
 
 def victim_status(case: Case, screening: ScreeningResult | None, at: dt.date) -> str:
-    """The person's status for entitlements: decisions first, then the screening finding."""
-    if case.victim_status is not None:
-        return case.victim_status
-    if case.identified_on is not None and case.identified_on <= at:
-        return "identified"
-    if case.reasonable_grounds_on is not None and case.reasonable_grounds_on <= at:
-        return "presumed"
-    if screening is not None:
-        return {
-            "established": "presumed",
-            "presumed": "presumed",
-            "insufficient_information": "possible",
-        }.get(screening.finding, "not_established")
-    return "possible"
+    """The person's status: the recorded decision or the screening finding, whichever protects more.
+
+    A decision that the person is not a victim cannot take away protection the recorded facts
+    call for (RPG.G2: a wrong identification denies rights); a screening finding never lowers a
+    recorded decision either.
+    """
+    recorded = case.victim_status
+    if recorded is None:
+        if case.identified_on is not None and case.identified_on <= at:
+            recorded = "identified"
+        elif case.reasonable_grounds_on is not None and case.reasonable_grounds_on <= at:
+            recorded = "presumed"
+    found = STATUS_FROM_FINDING[screening.finding] if screening is not None else None
+    candidates = [status for status in (recorded, found) if status is not None]
+    if not candidates:
+        return "possible"
+    return max(candidates, key=STATUS_RANK.__getitem__)
 
 
 def _status(rule: EntitlementRule, facts: Facts) -> str:
@@ -65,6 +77,7 @@ def entitlements(
     child, age_basis = age_status(person, majority)
     status = victim_status(case, screening, at)
     pending = case.pending_proceedings(at)
+    started = [item for item in case.proceedings if item.started_on is None or item.started_on <= at]
     grounds_on = case.identified_on if case.reasonable_grounds_on is None else case.reasonable_grounds_on
     facts = Facts(
         person=person,
@@ -77,6 +90,8 @@ def entitlements(
         grounds_on=grounds_on,
         pending_proceedings=len(pending),
         pending_criminal=sum(1 for item in pending if item.kind == "criminal"),
+        any_proceedings=bool(started),
+        any_criminal=any(item.kind == "criminal" for item in started),
         framework=framework,
         due_from_contact=immediately(framework, case.referred_on, at),
         due_from_grounds=immediately(framework, grounds_on or case.referred_on, at),
@@ -173,6 +188,8 @@ def _plan(facts: Facts) -> Plan:
         person.unaccompanied,
         facts.pending_proceedings > 0,
         facts.pending_criminal > 0,
+        facts.any_proceedings,
+        facts.any_criminal,
         facts.case.reasonable_grounds_on is None,
     )
     plan = _PLANS.get(key)
