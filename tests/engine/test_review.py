@@ -597,7 +597,7 @@ CASES: list[Row] = [
     ),
     (
         "return while proceedings are pending (flag)",
-        _m("return", voluntary=True, risk_assessment=True, proceedings_pending=True),
+        _m("return", voluntary=False, risk_assessment=True, proceedings_pending=True),
         ADULT,
         PRESUMED,
         "return.proceedings_pending",
@@ -605,11 +605,51 @@ CASES: list[Row] = [
     ),
     (
         "return while proceedings are pending (case record)",
-        _m("return", voluntary=True, risk_assessment=True, date="2026-02-25"),
+        _m("return", voluntary=False, risk_assessment=True, date="2026-02-25"),
         ADULT,
         PENDING_TRIAL,
         "return.proceedings_pending",
         VIOLATION,
+    ),
+    (
+        "going home while proceedings are pending, agreement not recorded",
+        _m("return", voluntary=True, risk_assessment=True, proceedings_pending=True),
+        ADULT,
+        PRESUMED,
+        "return.proceedings_pending",
+        JUSTIFY,
+    ),
+    (
+        "forced removal within the initial residence period",
+        _m("return", voluntary=False, risk_assessment=True, legal_basis=True, due_process=True, date="2026-05-01"),
+        ADULT,
+        {"reasonable_grounds_on": "2026-01-01"},
+        "return.initial_residence_period",
+        JUSTIFY,
+    ),
+    (
+        "return without reintegration support",
+        _m("return", voluntary=True, risk_assessment=True, serious_risk=False, reintegration_support=False),
+        ADULT,
+        PRESUMED,
+        "return.reintegration",
+        JUSTIFY,
+    ),
+    (
+        "identity disclosed to an employer",
+        _m("disclosure", audience="employer", identity_revealed=True),
+        ADULT,
+        PRESUMED,
+        "disclosure.employer",
+        VIOLATION,
+    ),
+    (
+        "initial residence refused with no proceedings",
+        _m("residence_permit", granted=False),
+        ADULT,
+        PRESUMED,
+        "residence_permit.initial_residence_refused",
+        JUSTIFY,
     ),
     (
         "removal during the reflection period (flag)",
@@ -1135,7 +1175,7 @@ ABSENT_CASES: list[AbsentRow] = [
         ADULT,
         ENDED_TRIAL,
         ("residence_permit.refused_during_proceedings",),
-        OK,
+        JUSTIFY,
     ),
     (
         "3-month permit on the grounds of proceedings",
@@ -1162,8 +1202,8 @@ ABSENT_CASES: list[AbsentRow] = [
         OK,
     ),
     (
-        "removal after the reflection period ended",
-        _m("return", voluntary=False, risk_assessment=True, legal_basis=True, due_process=True, date="2026-03-01"),
+        "removal after the reflection and initial residence periods ended",
+        _m("return", voluntary=False, risk_assessment=True, legal_basis=True, due_process=True, date="2026-08-01"),
         ADULT,
         {"reasonable_grounds_on": "2026-01-01"},
         ("return.during_reflection_period", "return.forced_return_due_process"),
@@ -1413,8 +1453,12 @@ def test_row_ids_are_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
+# Rules that need a screening result are tested by their own functions below.
+COVERED_BY_OWN_TESTS = {"identification_decision.contradicts_recorded_facts"}
+
+
 def test_every_rule_is_covered() -> None:
-    covered = {row[4] for row in CASES}
+    covered = {row[4] for row in CASES} | COVERED_BY_OWN_TESTS
     assert covered == ALL_RULES, f"without a row: {sorted(ALL_RULES - covered)}; unknown: {sorted(covered - ALL_RULES)}"
 
 
@@ -1596,3 +1640,36 @@ def test_residence_refused_while_proceedings_are_pending_per_the_measure(framewo
     measure = measure_from_data({"type": "residence_permit", "granted": False, "proceedings_pending": True})
     result = review(measure, AT, person_from_data({"age": 30, "non_national": True}), None, framework)
     assert _rules(result) == {"residence_permit.refused_during_proceedings": VIOLATION}
+
+
+def test_a_negative_decision_that_contradicts_the_screened_facts_is_flagged(framework: Framework) -> None:
+    situation = situation_from_data(
+        {"person": {"age": 30}, "actions": ["recruitment"], "means": ["deception"], "purposes": ["forced_labour"]}
+    )
+    screening = screen(situation, AT, framework)
+    no_means = measure_from_data(
+        {"type": "identification_decision", "decision": "not_identified", "reason_if_negative": "no_means"}
+    )
+    other = measure_from_data(
+        {"type": "identification_decision", "decision": "not_identified", "reason_if_negative": "insufficient_evidence"}
+    )
+    assert (
+        _rules(review(no_means, AT, situation.person, None, framework, screening))[
+            "identification_decision.contradicts_recorded_facts"
+        ]
+        == VIOLATION
+    )
+    assert _rules(review(other, AT, situation.person, None, framework, screening)) == {
+        "identification_decision.contradicts_recorded_facts": JUSTIFY
+    }
+
+
+def test_a_recorded_not_established_cannot_override_facts_that_establish_trafficking(framework: Framework) -> None:
+    situation = situation_from_data(
+        {"person": {"age": 30}, "actions": ["recruitment"], "means": ["threat"], "purposes": ["forced_labour"]}
+    )
+    screening = screen(situation, AT, framework)
+    detention = measure_from_data({"type": "detention", "facility": "immigration_detention", "basis": "routine"})
+    case = case_from_data({"victim_status": "not_established"})
+    result = review(detention, AT, situation.person, case, framework, screening)
+    assert result.outcome == VIOLATION

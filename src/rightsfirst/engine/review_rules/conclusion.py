@@ -75,7 +75,9 @@ def review_context(
         means_used = {"met": True, "not_met": False}.get(means.status)
         if means.status == "not_required" and means.facts:
             means_used = True
-    return Context(person, case, at, status, child, age_basis, framework, means_used, purposes), tuple(assumptions)
+    finding = screening.finding if screening is not None else None
+    context = Context(person, case, at, status, child, age_basis, framework, means_used, purposes, finding)
+    return context, tuple(assumptions)
 
 
 def review(measure: Measure, context: Context, assumptions: tuple[str, ...] = ()) -> ReviewResult:

@@ -62,14 +62,37 @@ def _family_disclosure(measure: Measure, context: Context) -> Verdict | None:
 @rule("disclosure", "origin_authorities", "RPG.G6.6", "FS36.III.D.non-refoulement", "HRS.4")
 def _origin_authorities(measure: Measure, context: Context) -> Verdict | None:
     if (
-        measure.choice("audience") == "authorities_origin"
-        and not measure.flag("consent")
-        and context.person.asylum_seeker
+        measure.choice("audience") != "authorities_origin"
+        or measure.flag("consent")
+        or measure.flag("identity_revealed") is False
     ):
+        return None
+    if context.person.asylum_seeker:
         return Verdict(
             VIOLATION,
             "Identifying details of an asylum seeker are shared with the authorities of the country "
             "they fear, without consent.",
+        )
+    return Verdict(
+        JUSTIFY,
+        "Identifying details are shared with the authorities of the person's country without consent: "
+        "reprisals can come from people in authority too; record the risk assessment and why consent "
+        "could not be sought.",
+        ("risk_assessment", "reason_without_consent"),
+    )
+
+
+@rule("disclosure", "employer", "HRS.7", "RPG.G6.6")
+def _employer(measure: Measure, context: Context) -> Verdict | None:
+    if (
+        measure.choice("audience") == "employer"
+        and not measure.flag("consent")
+        and measure.flag("identity_revealed") is not False
+    ):
+        return Verdict(
+            VIOLATION,
+            "The person's history of being trafficked is disclosed to an employer without consent; it may "
+            "not be used in a way that harms their search for work.",
         )
     return None
 
@@ -79,6 +102,8 @@ def _necessary_disclosure(measure: Measure, context: Context) -> Verdict | None:
     audience = measure.choice("audience")
     if audience in PUBLIC_AUDIENCES or measure.flag("identity_revealed") is False or measure.flag("consent"):
         return None
+    if audience in {"employer", "authorities_origin"}:
+        return None  # decided by their own rules
     if audience == "court" and measure.flag("fair_trial_necessity"):
         return None
     if audience != "court" and measure.flag("legal_basis"):

@@ -96,3 +96,28 @@ def _prompt_decision(measure: Measure, context: Context) -> Verdict | None:
             ("reason_for_delay",),
         )
     return None
+
+
+@rule(
+    "identification_decision",
+    "contradicts_recorded_facts",
+    "RPG.G2",
+    "RPG.G2.1",
+    "TIP.3a",
+    "FS36.III.C.victim-identification",
+)
+def _contradicts_recorded_facts(measure: Measure, context: Context) -> Verdict | None:
+    if measure.choice("decision") != "not_identified" or context.finding not in {"established", "presumed"}:
+        return None
+    if measure.choice("reason_if_negative") == "no_means" and context.means_used:
+        return Verdict(
+            VIOLATION,
+            "The person was refused identification for lack of a means, but the recorded facts show one.",
+        )
+    return Verdict(
+        JUSTIFY,
+        "The recorded facts meet the definition (or give reasonable grounds), yet the person was not "
+        "identified: a wrong identification denies every right that follows; record the reasons and "
+        "the evidence weighed.",
+        ("reasons_for_negative_decision",),
+    )

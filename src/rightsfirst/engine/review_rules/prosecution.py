@@ -29,7 +29,16 @@ ACTIVITY_OFFENCES = frozenset(
 )
 
 
-@rule("prosecution", "status_offence", "RPG.P7", "RPG.G2.5", "RPG.G4.5", "HRS.6", "FS36.III.C.non-criminalization")
+@rule(
+    "prosecution",
+    "status_offence",
+    "FS36.III.C.child-protection-support",
+    "RPG.P7",
+    "RPG.G2.5",
+    "RPG.G4.5",
+    "HRS.6",
+    "FS36.III.C.non-criminalization",
+)
 def _status_offence(measure: Measure, context: Context) -> Verdict | None:
     offence = measure.choice("offence")
     if not context.protected:
@@ -39,6 +48,12 @@ def _status_offence(measure: Measure, context: Context) -> Verdict | None:
             VIOLATION,
             "A presumed or identified victim is prosecuted or penalised for irregular entry, stay or "
             "work, or for false papers; trafficked persons may not be punished for these.",
+        )
+    if offence in SEX_WORK_OFFENCES and context.child:
+        return Verdict(
+            VIOLATION,
+            "A child is prosecuted or penalised for prostitution or soliciting: a child in prostitution is "
+            "being sexually exploited and may not be criminalised in any way.",
         )
     if offence in SEX_WORK_OFFENCES and measure.flag("direct_consequence") is not False:
         return Verdict(

@@ -29,6 +29,7 @@ class Context(NamedTuple):
     framework: Framework
     means_used: bool | None = None
     purposes: tuple[str, ...] = ()
+    finding: str | None = None  # the screening finding, when the facts were screened
 
     @property
     def protected(self) -> bool:

@@ -35,7 +35,11 @@ def _reflection_refused(measure: Measure, context: Context) -> Verdict | None:
 )
 def _reflection_short(measure: Measure, context: Context) -> Verdict | None:
     days = measure.number("days")
-    if days is None or measure.flag("granted") is False:
+    if measure.flag("granted") is False:
+        return None
+    if days is None:
+        if measure.flag("granted"):
+            return Verdict(JUSTIFY, "Record the length of the recovery and reflection period granted.", ("days",))
         return None
     minimum = int(context.framework.parameter("recovery_reflection_min_days", measure.date or context.at))
     if days < minimum:
@@ -66,11 +70,41 @@ def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
     pending = measure.flag("proceedings_pending")
     if pending is None:
         pending = bool(context.case.pending_proceedings(measure.date or context.at))
-    if context.protected and measure.flag("granted") is False and pending and context.person.non_national is not False:
+    if not context.protected or context.person.non_national is False:
+        return None
+    if measure.flag("granted") is False and pending:
         return Verdict(
             VIOLATION,
             "A residence permit is refused while proceedings involving the person are pending; the "
             "person is entitled to remain for their duration.",
+        )
+    if measure.flag("granted") and pending and measure.choice("grounds") == "proceedings" and measure.number("months"):
+        return Verdict(
+            JUSTIFY,
+            "A permit tied to the proceedings must last as long as they do, including appeals; record how "
+            "it will be extended until they end.",
+            ("extension_until_proceedings_end",),
+        )
+    return None
+
+
+@rule("residence_permit", "initial_residence_refused", "HRS.17", "FS36.III.C.residence-reflection")
+def _initial_residence_refused(measure: Measure, context: Context) -> Verdict | None:
+    pending = bool(measure.flag("proceedings_pending")) or bool(
+        context.case.pending_proceedings(measure.date or context.at)
+    )
+    if (
+        context.protected
+        and measure.flag("granted") is False
+        and not pending
+        and context.person.non_national is not False
+    ):
+        return Verdict(
+            JUSTIFY,
+            "A presumed victim from abroad is refused residence: the Standards call for an initial "
+            "residence, with the right to work, while the person decides whether to take legal action; "
+            "record why it was refused.",
+            ("reason_for_refusal",),
         )
     return None
 

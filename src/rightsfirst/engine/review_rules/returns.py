@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
+from rightsfirst.engine.dates import due_after
 from rightsfirst.engine.measures import Measure
 from rightsfirst.engine.review_rules.registry import (
     JUSTIFY,
@@ -57,16 +56,25 @@ def _return_risk_assessment(measure: Measure, context: Context) -> Verdict | Non
 
 @rule("return", "proceedings_pending", "FS36.III.D.remain-during-proceedings", "RPG.G9.3", "RPG.P9", "HRS.17")
 def _return_proceedings(measure: Measure, context: Context) -> Verdict | None:
-    pending = measure.flag("proceedings_pending")
-    if pending is None:
-        pending = bool(context.case.pending_proceedings(measure.date or context.at))
-    if pending and context.protected and measure.flag("informed_agreement_to_leave_during_proceedings") is not True:
+    # Pending if either the measure or the case record says so: a conflict is resolved for protection.
+    pending = bool(measure.flag("proceedings_pending")) or bool(
+        context.case.pending_proceedings(measure.date or context.at)
+    )
+    agreed = measure.flag("informed_agreement_to_leave_during_proceedings")
+    if not pending or not context.protected or agreed is True:
+        return None
+    if measure.flag("voluntary") and agreed is None:
         return Verdict(
-            VIOLATION,
-            "The person would be returned while proceedings involving them (including compensation) are "
-            "pending, without their informed agreement.",
+            JUSTIFY,
+            "The person wants to go home while proceedings involving them are pending: record that they "
+            "were told what leaving means for the proceedings and for any compensation, and still agree.",
+            ("informed_agreement_to_leave_during_proceedings",),
         )
-    return None
+    return Verdict(
+        VIOLATION,
+        "The person would be returned while proceedings involving them (including compensation) are "
+        "pending, without their informed agreement.",
+    )
 
 
 @rule(
@@ -82,10 +90,11 @@ def _return_during_reflection(measure: Measure, context: Context) -> Verdict | N
     during = measure.flag("during_reflection_period")
     if during is None:
         start = context.case.reflection_period_started_on or context.case.reasonable_grounds_on
-        when = measure.date
-        if start is not None and when is not None:
-            days = int(context.framework.parameter("recovery_reflection_min_days", start))
-            during = start <= when < start + dt.timedelta(days=days)
+        # An undated removal is judged at the assessment date.
+        when = measure.date or context.at
+        if start is not None:
+            # The period's last day (as the entitlement shows it) is still protected.
+            during = start <= when <= due_after(context.framework, "recovery_reflection_min_days", start, start)
     if during:
         return Verdict(VIOLATION, "No removal may be enforced during the recovery and reflection period.")
     return None
@@ -110,8 +119,45 @@ def _own_wish(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("return", "asylum_claim_pending", "RPG.G2.7", "HRS.19", "FS36.III.H.asylum-non-refoulement")
 def _asylum_pending(measure: Measure, context: Context) -> Verdict | None:
-    if measure.flag("asylum_claim_pending") and not measure.flag("voluntary"):
+    if measure.flag("voluntary"):
+        return None
+    if measure.flag("asylum_claim_pending"):
         return Verdict(VIOLATION, "The person would be removed while their asylum claim is pending.")
+    if measure.flag("asylum_claim_pending") is None and context.person.asylum_seeker:
+        return Verdict(
+            JUSTIFY,
+            "The person is seeking asylum: record that the claim has been decided before any removal.",
+            ("asylum_claim_pending",),
+        )
+    return None
+
+
+@rule("return", "initial_residence_period", "HRS.17")
+def _initial_residence_period(measure: Measure, context: Context) -> Verdict | None:
+    grounds = context.case.reasonable_grounds_on or context.case.identified_on
+    if not context.protected or measure.flag("voluntary") or grounds is None or context.person.non_national is False:
+        return None
+    when = measure.date or context.at
+    if when <= due_after(context.framework, "initial_temporary_residence_months", grounds, grounds):
+        return Verdict(
+            JUSTIFY,
+            "The Standards call for deportation to be stayed, with residence and the right to work, for an "
+            "initial period in which the person decides whether to take legal action; record why removal "
+            "cannot wait until it ends.",
+            ("reason_initial_period_not_respected",),
+        )
+    return None
+
+
+@rule("return", "reintegration", "RPG.G6.8", "HRS.26", "FS36.III.D.reintegration")
+def _reintegration(measure: Measure, context: Context) -> Verdict | None:
+    if context.protected and measure.flag("reintegration_support") is False:
+        return Verdict(
+            JUSTIFY,
+            "No reintegration support is arranged: returned victims are owed health care, housing, "
+            "education and work support to prevent re-trafficking; record how this will be provided.",
+            ("reintegration_support",),
+        )
     return None
 
 
