@@ -69,7 +69,8 @@ def test_it_reviews_a_bare_measure(capsys: pytest.CaptureFixture[str], tmp_path:
     path = write(tmp_path, "type: testing\ntest: hiv\nmandatory: true\n")
     code, out, _ = run(capsys, "review", "--json", "--at", "2026-03-02", path)
     assert code == 0
-    assert json.loads(out)["outcome"] == "violation"
+    [result] = json.loads(out)  # always a list, one result per measure
+    assert result["outcome"] == "violation"
 
 
 @pytest.mark.parametrize(
@@ -174,3 +175,10 @@ def test_input_of_the_wrong_shape_exits_2(capsys: pytest.CaptureFixture[str], tm
     code, _, err = run(capsys, "assess", write(tmp_path, text))
     assert code == 2
     assert "Traceback" not in err
+
+
+def test_conflicting_person_facts_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = "person: {age: 15}\nsituation:\n  person: {age: 30}\n  actions: [recruitment]\n"
+    code, _, err = run(capsys, "assess", write(tmp_path, text))
+    assert code == 2
+    assert "person.age" in err and "conflicts" in err

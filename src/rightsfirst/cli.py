@@ -131,7 +131,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     person = document.person or (document.situation.person if document.situation else None)
     results = [review(measure, at, person, document.case, framework, screening) for measure in document.measures]
     _print(
-        [item.to_json() for item in results] if len(results) > 1 else results[0].to_json(),
+        [item.to_json() for item in results],
         args.json,
         "\n\n".join(review_report(item, framework) for item in results),
     )

@@ -88,7 +88,7 @@ def test_a_child_gets_a_guardian_on_time_and_it_can_be_overdue(framework: Framew
 def test_a_recorded_service_updates_the_status(framework: Framework) -> None:
     case = {
         "referred_on": "2026-02-23",
-        "services": [{"entitlement": "guardian", "status": "delivered", "on": "2026-02-24"}],
+        "services": [{"entitlement": "guardian", "status": "delivered", "date": "2026-02-24"}],
     }
     guardian = owed(framework, {"age": 14}, case).get("guardian")
     assert guardian.status == "delivered"

@@ -9,6 +9,7 @@ import pytest
 from rightsfirst.engine import InputError, screen, situation_from_data
 from rightsfirst.engine.indicators import dimension_positive, indicator_sets
 from rightsfirst.framework.model import Framework, ParameterNotDefined
+from tests.conftest import AT
 from tests.engine.helpers import ADULT, CHILD, screened
 
 FULL = {"actions": ["recruitment"], "means": ["deception"], "purposes": ["forced_labour"]}
@@ -254,3 +255,26 @@ def test_results_carry_the_framework_version_and_profile(framework: Framework) -
     assert result.framework_version == framework.version
     assert result.profile == "international"
     assert result.to_json()["schema"] == "rightsfirst.screening-result/1"
+
+
+def test_the_list_of_exploitative_purposes_is_open(framework: Framework) -> None:
+    result = screened(
+        framework, person=ADULT, actions=["recruitment"], means=["fraud"], purposes=["other_exploitation"]
+    )
+    assert result.finding == "established"
+    assert "FS36.I.B.all-persons" in result.citations
+
+
+def test_other_common_words_are_accepted_and_recorded_under_the_contract_names(framework: Framework) -> None:
+    situation = situation_from_data(
+        {"actions": ["sale", "harboring"], "means": ["force"], "purposes": ["forced_labor", "organ_removal"]}
+    )
+    assert situation.actions == ("harbouring", "transfer")
+    assert situation.means == ("use_of_force",)
+    assert situation.purposes == ("forced_labour", "removal_of_organs")
+    assert screen(situation, AT, framework).finding == "established"
+
+
+def test_forced_begging_without_an_action_is_a_related_practice(framework: Framework) -> None:
+    result = screened(framework, person=ADULT, actions=[], means=["threat"], purposes=["forced_begging"])
+    assert [item.practice for item in result.related_practices] == ["forced_begging"]

@@ -39,7 +39,40 @@ PURPOSES = (
     "forced_begging",
     "forced_criminality",
     "debt_bondage",
+    # The Protocol's list is a minimum (TIP.3a "at a minimum"; FS36.I.B.all-persons): other forms count.
+    "other_exploitation",
 )
+# Other words people use for the same things; accepted and recorded under the names above.
+ACTION_ALIASES = {
+    "recruiting": "recruitment",
+    "transport": "transportation",
+    "transporting": "transportation",
+    "transferring": "transfer",
+    "purchase": "transfer",
+    "sale": "transfer",
+    "buying": "transfer",
+    "selling": "transfer",
+    "harboring": "harbouring",
+    "receiving": "receipt",
+}
+MEANS_ALIASES = {
+    "threats": "threat",
+    "force": "use_of_force",
+    "abuse_of_vulnerability": "abuse_of_position_of_vulnerability",
+    "abuse_of_a_position_of_vulnerability": "abuse_of_position_of_vulnerability",
+    "payments": "payments_to_person_in_control",
+    "giving_or_receiving_payments": "payments_to_person_in_control",
+}
+PURPOSE_ALIASES = {
+    "forced_labor": "forced_labour",
+    "prostitution": "exploitation_of_prostitution",
+    "organ_removal": "removal_of_organs",
+    "slavery_like_practices": "practices_similar_to_slavery",
+    "begging": "forced_begging",
+    "forced_crime": "forced_criminality",
+    "bonded_labour": "debt_bondage",
+    "other": "other_exploitation",
+}
 MINORITY_INDICATIONS_KNOWN = (
     "appearance",
     "documents_doubtful",
@@ -111,13 +144,23 @@ SITUATION_SPEC = ObjectSpec(
     "Leave a key out (or null) when it is not known; use [] when it was looked for and none was found.",
     (
         FieldSpec("person", "object", "The person.", obj=PERSON_SPEC),
-        FieldSpec("actions", "choices", "What was done to the person (the action element, TIP.3a).", choices=ACTIONS),
-        FieldSpec("means", "choices", "How it was done (the means element, TIP.3a).", choices=MEANS),
+        FieldSpec(
+            "actions",
+            "choices",
+            "What was done to the person (the action element, TIP.3a).",
+            choices=ACTIONS,
+            aliases=ACTION_ALIASES,
+        ),
+        FieldSpec(
+            "means", "choices", "How it was done (the means element, TIP.3a).", choices=MEANS, aliases=MEANS_ALIASES
+        ),
         FieldSpec(
             "purposes",
             "choices",
-            "The intended purpose (exploitation need not have happened yet).",
+            "The intended purpose (exploitation need not have happened yet). The list is open: use "
+            "other_exploitation for a form not named here.",
             choices=PURPOSES,
+            aliases=PURPOSE_ALIASES,
         ),
         FieldSpec("consent_to_exploitation", "bool", "The person agreed to the intended exploitation (TIP.3b)."),
         FieldSpec("crossed_border", "bool", "The person was moved across an international border."),
@@ -144,7 +187,7 @@ SERVICE_SPEC = ObjectSpec(
     (
         FieldSpec("entitlement", "text", "The entitlement id (see `rightsfirst entitlements`).", required=True),
         FieldSpec("status", "choice", "Its status.", choices=SERVICE_STATUSES, required=True),
-        FieldSpec("on", "date", "When it reached that status."),
+        FieldSpec("date", "date", "When it reached that status."),
     ),
 )
 
@@ -231,7 +274,7 @@ class ServiceRecord(NamedTuple):
 
     entitlement: str
     status: str
-    on: dt.date | None = None
+    date: dt.date | None = None
 
 
 class Case(NamedTuple):
@@ -255,7 +298,7 @@ class Case(NamedTuple):
         found = None
         for record in self.services:
             if record.entitlement == entitlement and (
-                found is None or (record.on or dt.date.min) >= (found.on or dt.date.min)
+                found is None or (record.date or dt.date.min) >= (found.date or dt.date.min)
             ):
                 found = record
         return found
@@ -306,9 +349,20 @@ PERSON_FIELDS = tuple(spec.name for spec in PERSON_SPEC.fields)
 
 
 def merge_person(first: Person, second: Person) -> Person:
-    """Fill the unknown fields of `first` from `second` (used when a document gives both)."""
+    """Fill the unknown fields of `first` from `second` (used when a document gives both).
+
+    A fact both give differently is refused: silently choosing one could, for instance, treat a
+    child as an adult.
+    """
     if first == second:
         return first
+    for name in PERSON_FIELDS:
+        mine, theirs = getattr(first, name), getattr(second, name)
+        if mine is not None and theirs is not None and mine != theirs:
+            raise InputError(
+                f"person.{name}",
+                f"{mine!r} conflicts with situation.person.{name} {theirs!r}; give it once, or the same in both",
+            )
     values = {
         name: getattr(first, name) if getattr(first, name) is not None else getattr(second, name)
         for name in PERSON_FIELDS

@@ -40,7 +40,9 @@ INDICATORS = cites("screen.indicators", "RPG.G2.1", "FS36.III.C.victim-identific
 RELATED_PRACTICES = cites("screen.related_practices", "RPG.P12", "RPG.G4.1", "HRS.11", "FS36.III.F.criminalization")
 NOT_ESTABLISHED_IS_NOT_A_VERDICT = cites("screen.not_a_verdict", "RPG.G2", "FS36.III.C.victim-identification")
 
-PURPOSES_BEYOND_MINIMUM = frozenset({"forced_marriage", "forced_begging", "forced_criminality", "debt_bondage"})
+PURPOSES_BEYOND_MINIMUM = frozenset(
+    {"forced_marriage", "forced_begging", "forced_criminality", "debt_bondage", "other_exploitation"}
+)
 RELATED_PRACTICE_PURPOSES = frozenset(
     {
         "sexual_exploitation",
@@ -52,6 +54,8 @@ RELATED_PRACTICE_PURPOSES = frozenset(
         "servitude",
         "debt_bondage",
         "forced_marriage",
+        "forced_begging",
+        "forced_criminality",
     }
 )
 MOVEMENT_ACTIONS = frozenset({"transportation", "transfer"})
