@@ -41,6 +41,7 @@ def screening_report(result: ScreeningResult, framework: Framework) -> str:
     lines = [f"Screening at {result.at.isoformat()}: {FINDING_LABELS[result.finding]}"]
     age = {
         "established_age": "on the established age",
+        "age_at_action": "a child when the acts took place",
         "presumption_of_age": "under the presumption of age, until the age is established",
         "age_not_known": "age not known",
         "no_reason_to_believe_child": "no reason to believe the person is a child",

@@ -278,3 +278,12 @@ def test_other_common_words_are_accepted_and_recorded_under_the_contract_names(f
 def test_forced_begging_without_an_action_is_a_related_practice(framework: Framework) -> None:
     result = screened(framework, person=ADULT, actions=[], means=["threat"], purposes=["forced_begging"])
     assert [item.practice for item in result.related_practices] == ["forced_begging"]
+
+
+def test_a_person_recruited_as_a_child_was_trafficked_as_a_child(framework: Framework) -> None:
+    result = screened(
+        framework, person={"age": 20, "age_at_action": 16}, actions=["recruitment"], means=[], purposes=["servitude"]
+    )
+    assert result.finding == "established"
+    assert result.treated_as_child and result.age_basis == "age_at_action"
+    assert result.element("means").status == "not_required"

@@ -112,6 +112,14 @@ PERSON_SPEC = ObjectSpec(
             maximum=130,
         ),
         FieldSpec("stated_age", "number", "The age the person says they are.", minimum=0, maximum=130),
+        FieldSpec(
+            "age_at_action",
+            "number",
+            "Established age when the action took place (recruitment, transport, harbouring ...), if the "
+            "person was younger then: a person recruited as a child was trafficked as a child.",
+            minimum=0,
+            maximum=130,
+        ),
         FieldSpec("age_range", "number_range", "Estimated age as [min, max] years.", minimum=0, maximum=130),
         FieldSpec(
             "indications_of_minority",
@@ -227,6 +235,7 @@ class Person(NamedTuple):
 
     age: float | None = None
     stated_age: float | None = None
+    age_at_action: float | None = None
     age_range: tuple[float, float] | None = None
     indications_of_minority: tuple[str, ...] | None = None
     non_national: bool | None = None

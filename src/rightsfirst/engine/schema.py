@@ -89,7 +89,15 @@ SCREENING_RESULT = _object(
             "enum": ["established", "presumed", "insufficient_information", "not_established", "smuggling_only"]
         },
         "treated_as_child": {"type": "boolean"},
-        "age_basis": {"enum": ["established_age", "presumption_of_age", "age_not_known", "no_reason_to_believe_child"]},
+        "age_basis": {
+            "enum": [
+                "established_age",
+                "age_at_action",
+                "presumption_of_age",
+                "age_not_known",
+                "no_reason_to_believe_child",
+            ]
+        },
         "elements": _object({"action": ELEMENT, "means": ELEMENT, "purpose": ELEMENT}),
         "missing_facts": {
             "type": "array",

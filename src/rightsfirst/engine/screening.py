@@ -108,6 +108,17 @@ def age_status(person: Person, majority: float) -> tuple[bool, str]:
     return False, "no_reason_to_believe_child"
 
 
+def definition_age_status(person: Person, majority: float) -> tuple[bool, str]:
+    """Whether the child definition applies: the age when the acts took place decides.
+
+    Someone recruited at 16 was trafficked as a child (TIP.3c-3d) even if they are an adult now;
+    their present age still governs what they are owed today.
+    """
+    if person.age_at_action is not None and person.age_at_action < majority:
+        return True, "age_at_action"
+    return age_status(person, majority)
+
+
 def _list_status(values: tuple[str, ...] | None) -> str:
     if values is None:
         return "unknown"
@@ -136,7 +147,7 @@ def decide(action: str, means: str, purpose: str, child_mode: str, smuggling_for
 
 
 def _age_unsettled(person: Person, basis: str) -> bool:
-    if person.age is not None:
+    if person.age is not None or basis == "age_at_action":
         return False
     return basis in {"presumption_of_age", "age_not_known"} or person.indications_of_minority is None
 
@@ -215,9 +226,9 @@ def _dimensions_bearing(indicators: IndicatorResult | None, bears_on: str) -> tu
 def screen(situation: Situation, at: dt.date, framework: Framework) -> ScreeningResult:
     """Apply the international definition to one situation on the date `at`."""
     majority = float(framework.parameter("age_of_majority", at))
-    child, age_basis = age_status(situation.person, majority)
+    child, age_basis = definition_age_status(situation.person, majority)
     if child:
-        child_mode = "child_established" if age_basis == "established_age" else "child_presumed"
+        child_mode = "child_presumed" if age_basis == "presumption_of_age" else "child_established"
     else:
         child_mode = "adult"
 
@@ -439,7 +450,7 @@ def _explain(
     parts: list[str] = []
     child_text = {
         "adult": "",
-        "child_established": "The person is a child, so no means is needed.",
+        "child_established": "The person was under 18 when the acts took place, so no means is needed.",
         "child_presumed": (
             "The person's age is not established and there are reasons to believe they may be a "
             "child, so they are treated as a child, for whom no means is needed."
