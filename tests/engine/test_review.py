@@ -416,8 +416,16 @@ CASES: list[Row] = [
         VIOLATION,
     ),
     (
-        "HIV test the person did not ask for",
+        "HIV test the person did not ask for, though they agreed",
         _m("testing", test="hiv", requested_by_person=False, consent=True),
+        ADULT,
+        PRESUMED,
+        "testing.hiv_test_only_on_request",
+        JUSTIFY,
+    ),
+    (
+        "HIV test the person neither asked for nor agreed to",
+        _m("testing", test="hiv", requested_by_person=False, consent=False),
         ADULT,
         PRESUMED,
         "testing.hiv_test_only_on_request",
@@ -964,7 +972,7 @@ CASES: list[Row] = [
         _m("legal_proceedings", character_evidence_used=True),
         ADULT,
         PRESUMED,
-        "legal_proceedings.fair_treatment",
+        "legal_proceedings.no_character_evidence",
         VIOLATION,
     ),
     (
@@ -972,8 +980,16 @@ CASES: list[Row] = [
         _m("legal_proceedings", sexual_violence=True, special_measures=False),
         ADULT,
         PRESUMED,
-        "legal_proceedings.fair_treatment",
+        "legal_proceedings.protective_means_of_evidence",
         VIOLATION,
+    ),
+    (
+        "family of a witness left unprotected",
+        _m("witness_protection", risk_assessed=True, protection_provided=True, family_protected=False),
+        ADULT,
+        PRESUMED,
+        "witness_protection.family_protection",
+        JUSTIFY,
     ),
     (
         "proceedings without an interpreter",
@@ -1187,7 +1203,14 @@ ABSENT_CASES: list[AbsentRow] = [
     ),
     (
         "own wish to go home sets aside the reflection-period bar",
-        _m("return", voluntary=True, risk_assessment=True, serious_risk=False, during_reflection_period=True),
+        _m(
+            "return",
+            reintegration_support=True,
+            voluntary=True,
+            risk_assessment=True,
+            serious_risk=False,
+            during_reflection_period=True,
+        ),
         ADULT,
         PRESUMED,
         ("return.during_reflection_period", "return.forced_return_due_process", "return.non_refoulement"),
@@ -1195,7 +1218,14 @@ ABSENT_CASES: list[AbsentRow] = [
     ),
     (
         "own wish to go home after reasonable grounds (dates)",
-        _m("return", voluntary=True, risk_assessment=True, serious_risk=False, date="2026-03-01"),
+        _m(
+            "return",
+            reintegration_support=True,
+            voluntary=True,
+            risk_assessment=True,
+            serious_risk=False,
+            date="2026-03-01",
+        ),
         ADULT,
         {"reasonable_grounds_on": "2026-02-20"},
         ("return.during_reflection_period",),
@@ -1203,7 +1233,16 @@ ABSENT_CASES: list[AbsentRow] = [
     ),
     (
         "removal after the reflection and initial residence periods ended",
-        _m("return", voluntary=False, risk_assessment=True, legal_basis=True, due_process=True, date="2026-08-01"),
+        _m(
+            "return",
+            reintegration_support=True,
+            voluntary=False,
+            risk_assessment=True,
+            serious_risk=False,
+            legal_basis=True,
+            due_process=True,
+            date="2026-08-01",
+        ),
         ADULT,
         {"reasonable_grounds_on": "2026-01-01"},
         ("return.during_reflection_period", "return.forced_return_due_process"),
@@ -1213,6 +1252,7 @@ ABSENT_CASES: list[AbsentRow] = [
         "informed agreement to leave during proceedings",
         _m(
             "return",
+            reintegration_support=True,
             voluntary=True,
             risk_assessment=True,
             proceedings_pending=True,
@@ -1241,7 +1281,14 @@ ABSENT_CASES: list[AbsentRow] = [
     ),
     (
         "child return with determination and views",
-        _m("return", voluntary=True, risk_assessment=True, best_interests_determination=True, child_views_heard=True),
+        _m(
+            "return",
+            reintegration_support=True,
+            voluntary=True,
+            risk_assessment=True,
+            best_interests_determination=True,
+            child_views_heard=True,
+        ),
         CHILD,
         PRESUMED,
         ("return.child_best_interests", "return.child_views"),
@@ -1322,6 +1369,7 @@ CLEAN_MEASURES: dict[str, tuple[Data, Data | None, Data | None]] = {
     "return": (
         _m(
             "return",
+            reintegration_support=True,
             voluntary=False,
             risk_assessment=True,
             serious_risk=False,
@@ -1471,7 +1519,14 @@ def test_every_outcome_row_matches_the_rule_kind() -> None:
 
 
 def test_the_exception_sets_the_general_rule_aside(framework: Framework) -> None:
-    facts = _m("return", voluntary=True, risk_assessment=True, serious_risk=False, during_reflection_period=True)
+    facts = _m(
+        "return",
+        voluntary=True,
+        risk_assessment=True,
+        serious_risk=False,
+        during_reflection_period=True,
+        reintegration_support=True,
+    )
     result = _review(framework, facts, ADULT, PRESUMED)
     assert "return.own_wish_to_go_home" in _rules(result)
     assert "return.during_reflection_period" not in _rules(result)
@@ -1558,6 +1613,7 @@ def test_missing_gathers_every_justification(framework: Framework) -> None:
         "best_interests_determination",
         "child_views_heard",
         "protection_on_arrival",
+        "reintegration_support",
         "risk_assessment",
     ]
 
@@ -1673,3 +1729,23 @@ def test_a_recorded_not_established_cannot_override_facts_that_establish_traffic
     case = case_from_data({"victim_status": "not_established"})
     result = review(detention, AT, situation.person, case, framework, screening)
     assert result.outcome == VIOLATION
+
+
+def test_everything_a_review_asks_to_record_can_be_recorded(framework: Framework) -> None:
+    """Each name in `missing` is a field of that measure type, so a justification can be completed."""
+    from rightsfirst.engine.measures import MEASURE_SPECS
+
+    for measure, person, case in _all_inputs():
+        result = _review(framework, measure, person, case)
+        fields = set(MEASURE_SPECS[result.measure_type].field_names())
+        assert set(result.missing) <= fields, (measure, result.missing)
+
+
+def test_a_recorded_justification_leaves_nothing_missing(framework: Framework) -> None:
+    late = {"referred_on": "2026-01-05"}
+    decision = _m("identification_decision", decision="presumed_victim", date="2026-02-20")
+    assert _review(framework, decision, ADULT, late).missing == ("justification",)
+    justified = {**decision, "justification": "The person was in hospital until 16 February."}
+    result = _review(framework, justified, ADULT, late)
+    assert result.outcome == JUSTIFY
+    assert result.missing == ()

@@ -221,7 +221,13 @@ CASE_SPEC = ObjectSpec(
         FieldSpec(
             "reflection_period_started_on",
             "date",
-            "When the recovery and reflection period started (defaults to reasonable_grounds_on).",
+            "When the recovery and reflection period started (defaults to reasonable_grounds_on, else identified_on).",
+        ),
+        FieldSpec(
+            "reflection_period_days",
+            "number",
+            "The length granted, in days, when longer than the profile's minimum.",
+            minimum=0,
         ),
         FieldSpec("proceedings", "objects", "Legal proceedings.", obj=PROCEEDING_SPEC),
         FieldSpec("services", "objects", "Status of entitlements already acted on.", obj=SERVICE_SPEC),
@@ -295,6 +301,7 @@ class Case(NamedTuple):
     reasonable_grounds_on: dt.date | None = None
     identified_on: dt.date | None = None
     reflection_period_started_on: dt.date | None = None
+    reflection_period_days: float | None = None
     proceedings: tuple[Proceeding, ...] = ()
     services: tuple[ServiceRecord, ...] = ()
 
@@ -302,13 +309,17 @@ class Case(NamedTuple):
         """Proceedings still running on `at`."""
         return tuple(item for item in self.proceedings if item.pending_on(at))
 
-    def service_status(self, entitlement: str) -> ServiceRecord | None:
-        """The latest recorded status for an entitlement, if any."""
+    def pending_against_exploiters(self, at: dt.date) -> tuple[Proceeding, ...]:
+        """Running proceedings in which the person is not the accused: the ones they may stay for."""
+        return tuple(item for item in self.pending_proceedings(at) if item.role != "defendant")
+
+    def service_status(self, entitlement: str, at: dt.date) -> ServiceRecord | None:
+        """The latest status recorded for an entitlement on or before `at`, if any."""
         found = None
         for record in self.services:
-            if record.entitlement == entitlement and (
-                found is None or (record.date or dt.date.min) >= (found.date or dt.date.min)
-            ):
+            if record.entitlement != entitlement or (record.date is not None and record.date > at):
+                continue
+            if found is None or (record.date or dt.date.min) >= (found.date or dt.date.min):
                 found = record
         return found
 
@@ -349,6 +360,7 @@ def case_from_data(data: Any, path: str = "case") -> Case:
         reasonable_grounds_on=parsed["reasonable_grounds_on"],
         identified_on=parsed["identified_on"],
         reflection_period_started_on=parsed["reflection_period_started_on"],
+        reflection_period_days=parsed["reflection_period_days"],
         proceedings=tuple(Proceeding(**item) for item in parsed["proceedings"] or ()),
         services=tuple(ServiceRecord(**item) for item in parsed["services"] or ()),
     )

@@ -242,6 +242,8 @@ TYPE_FIELDS: dict[str, tuple[str, tuple[FieldSpec, ...]]] = {
             _b("legal_basis", "The removal is in accordance with the law."),
             _b("due_process", "The person could present reasons against removal to a competent authority."),
             _b("reintegration_support", "Reintegration support is arranged."),
+            _b("alternatives_offered", "Legal alternatives to return (residence, resettlement) were offered."),
+            _b("protection_on_arrival", "Protection on arrival is arranged with the country of return."),
             _b("during_reflection_period", "The return falls within the recovery and reflection period."),
             _c("destination", "Where the person is returned to.", ("country_of_origin", "third_country")),
         ),
@@ -391,7 +393,14 @@ ALIASES = {
     "guardian": "guardian_appointment",
 }
 
-COMMON_FIELDS = (FieldSpec("date", "date", "When the measure was (or is to be) taken."),)
+COMMON_FIELDS = (
+    FieldSpec("date", "date", "When the measure was (or is to be) taken."),
+    FieldSpec(
+        "justification",
+        "text",
+        "The recorded reasons for the measure, where a review asks for a justification.",
+    ),
+)
 COMMON_IGNORED = frozenset({"type", "id", "title", "description", "notes", "decided_by"})
 
 MEASURE_SPECS: dict[str, ObjectSpec] = {

@@ -61,7 +61,8 @@ class Facts(NamedTuple):
     age_basis: str
     contact_on: dt.date | None
     grounds_on: dt.date | None
-    pending_proceedings: int
+    pending_proceedings: int  # any role, the person's own prosecution included
+    pending_against_exploiters: int
     pending_criminal: int
     any_proceedings: bool  # pending or ended: protection continues after proceedings
     any_criminal: bool
@@ -142,11 +143,27 @@ def _identification_applies(facts: Facts) -> str | None:
     return None
 
 
-def _reflection_timing(facts: Facts) -> Timing:
-    start = facts.case.reflection_period_started_on or facts.grounds_on
+def reflection_period(case: Case, framework: Framework) -> tuple[dt.date, dt.date] | None:
+    """First and last day of the recovery and reflection period, when it has a start.
+
+    It starts on the recorded start date, else the reasonable-grounds decision, else the
+    identification; it lasts the profile's minimum, or longer when a longer period was granted.
+    Entitlements and reviews both use this, so they always agree.
+    """
+    start = case.reflection_period_started_on or case.reasonable_grounds_on or case.identified_on
     if start is None:
+        return None
+    end = due_after(framework, "recovery_reflection_min_days", start, start)
+    if case.reflection_period_days is not None:
+        end = max(end, start + dt.timedelta(days=int(case.reflection_period_days)))
+    return start, end
+
+
+def _reflection_timing(facts: Facts) -> Timing:
+    period = reflection_period(facts.case, facts.framework)
+    if period is None:
         return Timing(ends_when="at least the minimum period after the reasonable-grounds decision")
-    return _timing(start, start, due_after(facts.framework, "recovery_reflection_min_days", start, start))
+    return _timing(period[0], period[0], period[1])
 
 
 def _initial_residence_timing(facts: Facts) -> Timing:
@@ -176,7 +193,9 @@ def _grounds_or_proceedings(facts: Facts) -> str | None:
 
 
 def _residence_during_proceedings(facts: Facts) -> str | None:
-    return _proceedings_pending(facts) or _non_national(facts)
+    if not facts.pending_against_exploiters:
+        return "No proceedings against those who exploited the person are pending."
+    return _non_national(facts)
 
 
 def _until_proceedings_end(_: Facts) -> Timing:

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from rightsfirst.engine.entitlement_rules.declarations import (
     ADULT_RULES,
+    ALL_ENTITLEMENT_IDS,
     ALL_RULES,
     CHILD_NOTES,
     IDENTIFICATION,
@@ -24,6 +25,7 @@ from rightsfirst.engine.entitlement_rules.declarations import (
 from rightsfirst.engine.inputs import Case, Person
 from rightsfirst.engine.results import Entitlement, EntitlementsResult, ScreeningResult, merge_citations
 from rightsfirst.engine.screening import age_status
+from rightsfirst.engine.spec import InputError
 from rightsfirst.framework.model import Framework
 
 STATUS_RANK = {"not_established": 0, "possible": 1, "presumed": 2, "identified": 3}
@@ -57,12 +59,27 @@ def victim_status(case: Case, screening: ScreeningResult | None, at: dt.date) ->
 
 
 def _status(rule: EntitlementRule, facts: Facts) -> str:
-    if rule.id == "identification_decision" and facts.case.reasonable_grounds_on is not None:
+    if rule is IDENTIFICATION and (facts.case.reasonable_grounds_on or facts.case.identified_on):
         return "delivered"
     if not facts.case.services:
         return "pending"
-    record = facts.case.service_status(rule.id)
-    return record.status if record is not None else "pending"
+    record = facts.case.service_status(rule.id, facts.at)
+    if record is None:
+        return "pending"
+    if record.status in {"refused", "not_applicable"} and not rule.definition.may_be_refused:
+        # What the person cannot give up stays owed, whatever was recorded.
+        return "pending"
+    return record.status
+
+
+def _check_services(case: Case) -> None:
+    for index, record in enumerate(case.services):
+        if record.entitlement not in ALL_ENTITLEMENT_IDS:
+            raise InputError(
+                f"case.services[{index}].entitlement",
+                f"{record.entitlement!r} is not an entitlement id",
+                ALL_ENTITLEMENT_IDS,
+            )
 
 
 def entitlements(
@@ -76,8 +93,15 @@ def entitlements(
     majority = float(framework.parameter("age_of_majority", at))
     child, age_basis = age_status(person, majority)
     status = victim_status(case, screening, at)
-    pending = case.pending_proceedings(at)
-    started = [item for item in case.proceedings if item.started_on is None or item.started_on <= at]
+    if case.services:
+        _check_services(case)
+    pending = case.pending_against_exploiters(at)
+    started = [
+        item
+        for item in case.proceedings
+        if (item.started_on is None or item.started_on <= at) and item.role != "defendant"
+    ]
+    own_pending = case.pending_proceedings(at)
     grounds_on = case.identified_on if case.reasonable_grounds_on is None else case.reasonable_grounds_on
     facts = Facts(
         person=person,
@@ -88,7 +112,8 @@ def entitlements(
         age_basis=age_basis,
         contact_on=case.referred_on,
         grounds_on=grounds_on,
-        pending_proceedings=len(pending),
+        pending_proceedings=len(own_pending),
+        pending_against_exploiters=len(pending),
         pending_criminal=sum(1 for item in pending if item.kind == "criminal"),
         any_proceedings=bool(started),
         any_criminal=any(item.kind == "criminal" for item in started),
@@ -100,7 +125,7 @@ def entitlements(
     results: list[Entitlement] = []
     append = results.append
     services = case.services
-    decided = case.reasonable_grounds_on is not None
+    decided = case.reasonable_grounds_on is not None or case.identified_on is not None
     for rule, fixed, timing, pending_result in plan.entries:
         if fixed is not None:
             append(fixed)
@@ -187,6 +212,7 @@ def _plan(facts: Facts) -> Plan:
         person.asylum_seeker,
         person.unaccompanied,
         facts.pending_proceedings > 0,
+        facts.pending_against_exploiters > 0,
         facts.pending_criminal > 0,
         facts.any_proceedings,
         facts.any_criminal,

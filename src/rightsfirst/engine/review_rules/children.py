@@ -59,7 +59,7 @@ def _guardian_on_time(measure: Measure, context: Context) -> Verdict | None:
         return Verdict(
             JUSTIFY,
             f"The guardian was appointed after the target date ({due.isoformat()}); record why.",
-            ("reason_for_delay",),
+            ("justification",),
         )
     return None
 

@@ -76,7 +76,10 @@ def review_context(
         if means.status == "not_required" and means.facts:
             means_used = True
     finding = screening.finding if screening is not None else None
-    context = Context(person, case, at, status, child, age_basis, framework, means_used, purposes, finding)
+    child_at_action = child or (screening is not None and screening.treated_as_child)
+    context = Context(
+        person, case, at, status, child, age_basis, framework, means_used, purposes, finding, child_at_action
+    )
     return context, tuple(assumptions)
 
 
@@ -88,7 +91,7 @@ def review(measure: Measure, context: Context, assumptions: tuple[str, ...] = ()
         if verdict is not None:
             fired.append((candidate, verdict))
     outcome, findings, missing, citations, explanation = _conclude(
-        measure.type, tuple(fired), context.victim_status == "not_established"
+        measure.type, tuple(fired), context.victim_status == "not_established", bool(measure.facts.get("justification"))
     )
     return ReviewResult(
         measure_type=measure.type,
@@ -109,7 +112,9 @@ Conclusion = tuple[str, tuple[ReviewFinding, ...], tuple[str, ...], tuple[str, .
 
 
 @lru_cache(maxsize=16_384)
-def _conclude(measure_type: str, fired: tuple[tuple[Rule, Verdict], ...], not_established: bool) -> Conclusion:
+def _conclude(
+    measure_type: str, fired: tuple[tuple[Rule, Verdict], ...], not_established: bool, justified: bool
+) -> Conclusion:
     """From the rules that fired to the findings, outcome and explanation.
 
     Memoised: it depends only on which rules fired with which verdicts, and the same
@@ -138,6 +143,9 @@ def _conclude(measure_type: str, fired: tuple[tuple[Rule, Verdict], ...], not_es
     findings.sort(key=lambda item: (-OUTCOME_RANK[item.outcome], item.rule))
     outcome = findings[0].outcome
     missing = tuple(sorted({name for item in findings if item.outcome == JUSTIFY for name in item.missing}))
+    if justified:
+        # A justification is recorded: the outcome still says one is required, but nothing is missing.
+        missing = tuple(name for name in missing if name != "justification")
     citations = merge_citations(item.citations for item in findings)
     return outcome, tuple(findings), missing, citations, _explain(outcome, findings)
 
@@ -145,8 +153,11 @@ def _conclude(measure_type: str, fired: tuple[tuple[Rule, Verdict], ...], not_es
 def _explain(outcome: str, findings: list[ReviewFinding]) -> str:
     if outcome == VIOLATION:
         reasons = [item.reason for item in findings if item.outcome == VIOLATION]
-        return "This measure breaches the obligations and must not go ahead: " + " ".join(reasons)
+        return (
+            "This measure breaches the obligations: it must not go ahead, or must end now if already taken. "
+            + " ".join(reasons)
+        )
     if outcome == JUSTIFY:
         reasons = [item.reason for item in findings if item.outcome == JUSTIFY]
-        return "This measure may go ahead only with a recorded justification: " + " ".join(reasons)
+        return "This measure may go ahead (or continue) only with a recorded justification: " + " ".join(reasons)
     return " ".join(item.reason for item in findings)

@@ -131,6 +131,6 @@ def _detention_before_identification(measure: Measure, context: Context) -> Verd
             "Screening is not finished and the person may be a victim of trafficking: finish "
             "identification first, tell the person their rights, and do not hold them as an irregular "
             "migrant meanwhile.",
-            ("identification",),
+            ("justification",),
         )
     return None

@@ -29,7 +29,7 @@ def _public_disclosure(measure: Measure, context: Context) -> Verdict | None:
             JUSTIFY,
             "Identity would be made public with the person's consent: confirm the consent is informed "
             "and that the person was warned of the risks and the limits of protection.",
-            missing or ("informed_consent",),
+            missing or ("justification",),
         )
     return Verdict(VIOLATION, "The person's identity is disclosed to the public or the media; this is prohibited.")
 
@@ -47,7 +47,7 @@ def _child_public_disclosure(measure: Measure, context: Context) -> Verdict | No
             JUSTIFY,
             "Making a child's identity public is allowed only in exceptional circumstances in the "
             "child's best interests: record them.",
-            ("exceptional_circumstances_recorded",),
+            ("justification",),
         )
     return Verdict(VIOLATION, "Information that could identify a child victim is made public.")
 
@@ -78,7 +78,7 @@ def _origin_authorities(measure: Measure, context: Context) -> Verdict | None:
         "Identifying details are shared with the authorities of the person's country without consent: "
         "reprisals can come from people in authority too; record the risk assessment and why consent "
         "could not be sought.",
-        ("risk_assessment", "reason_without_consent"),
+        ("justification",),
     )
 
 

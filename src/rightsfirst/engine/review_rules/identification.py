@@ -17,7 +17,7 @@ from rightsfirst.engine.review_rules.registry import (
 @rule("identification_decision", "child_needs_no_means", "TIP.3c", "RPG.G8.1", "FS36.I.A.children")
 def _child_needs_no_means(measure: Measure, context: Context) -> Verdict | None:
     if (
-        context.child
+        context.child_at_action
         and measure.choice("decision") == "not_identified"
         and measure.choice("reason_if_negative") == "no_means"
     ):
@@ -42,13 +42,13 @@ def _movement_not_required(measure: Measure, context: Context) -> Verdict | None
 @rule("identification_decision", "consent_irrelevant", "TIP.3b", "FS36.I.B.no-consent")
 def _consent_irrelevant(measure: Measure, context: Context) -> Verdict | None:
     if measure.choice("decision") == "not_identified" and measure.choice("reason_if_negative") == "consent":
-        if not context.child and context.means_used is not True:
+        if not context.child_at_action and context.means_used is not True:
             return Verdict(
                 JUSTIFY,
                 "The person was refused identification because they consented: consent decides nothing "
                 "unless it is established that no means (threat, force, deception, abuse of vulnerability, "
                 "...) was used.",
-                ("means_established_absent",),
+                ("justification",),
             )
         return Verdict(
             VIOLATION,
@@ -85,7 +85,8 @@ def _prompt_decision(measure: Measure, context: Context) -> Verdict | None:
     from rightsfirst.engine.dates import add_period
 
     referred, decided = context.case.referred_on, measure.date
-    if referred is None or decided is None:
+    # The target is for the first decision on reasonable grounds, not the later formal identification.
+    if referred is None or decided is None or measure.choice("decision") == "identified":
         return None
     parameter = context.framework.profile.parameter("identification_decision_target_days")
     due = add_period(referred, int(parameter.at(decided)), parameter.unit)
@@ -93,7 +94,7 @@ def _prompt_decision(measure: Measure, context: Context) -> Verdict | None:
         return Verdict(
             JUSTIFY,
             f"The decision came after the target date ({due.isoformat()}); record why identification took longer.",
-            ("reason_for_delay",),
+            ("justification",),
         )
     return None
 
@@ -119,5 +120,5 @@ def _contradicts_recorded_facts(measure: Measure, context: Context) -> Verdict |
         "The recorded facts meet the definition (or give reasonable grounds), yet the person was not "
         "identified: a wrong identification denies every right that follows; record the reasons and "
         "the evidence weighed.",
-        ("reasons_for_negative_decision",),
+        ("justification",),
     )

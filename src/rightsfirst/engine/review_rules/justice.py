@@ -22,7 +22,7 @@ def _investigation_opened(measure: Measure, context: Context) -> Verdict | None:
             JUSTIFY,
             "No investigation was opened: due diligence requires investigating trafficking allegations; "
             "record the reasons.",
-            ("reason_not_investigated",),
+            ("justification",),
         )
     return None
 
@@ -34,7 +34,7 @@ def _testimony_reliance(measure: Measure, context: Context) -> Verdict | None:
             JUSTIFY,
             "The investigation depends on the person's testimony alone; use proactive methods that do "
             "not put the burden on the victim.",
-            ("other_evidence_sought",),
+            ("justification",),
         )
     return None
 
@@ -66,7 +66,7 @@ def _status_bar(measure: Measure, context: Context) -> Verdict | None:
             JUSTIFY,
             "Compensation is made to depend on a conviction; a State route to compensation that does "
             "not wait for a conviction must also be open.",
-            ("route_without_conviction",),
+            ("justification",),
         )
     return None
 
@@ -96,13 +96,18 @@ def _safety_first(measure: Measure, context: Context) -> Verdict | None:
             "Protection is made to depend on testifying; the person must be protected according to the "
             "risk they face, whether or not they give evidence.",
         )
+    return required(measure, ("risk_assessed",), "The risk to the person and their family must be assessed.")
+
+
+@rule("witness_protection", "family_protection", "HRS.4", "RPG.G5.8")
+def _family_protection(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("family_protected") is False:
         return Verdict(
             JUSTIFY,
-            "Family members at risk are not protected: record why their protection is not needed.",
-            ("family_risk_assessed",),
+            "Family members are not protected: record why they are not at risk.",
+            ("justification",),
         )
-    return required(measure, ("risk_assessed",), "The risk to the person and their family must be assessed.")
+    return None
 
 
 @rule("suspect_release_notification", "notify_before_release", "HRS.4")
@@ -116,17 +121,33 @@ def _notify_release(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("legal_proceedings", "fair_treatment", "HRS.10", "HRS.12", "RPG.G6.4", "RPG.G6.5", "FS36.III.C.legal-assistance")
 def _fair_treatment(measure: Measure, context: Context) -> Verdict | None:
+    needed: tuple[str, ...] = ("legal_representation", "informed_of_progress", "views_presented")
+    if context.person.needs_interpreter is not False:
+        needed = ("interpreter", *needed)
+    return required(
+        measure,
+        needed,
+        "In proceedings the person needs an interpreter (unless they understand the language), legal "
+        "representation, news of progress and a chance to present their views.",
+    )
+
+
+@rule("legal_proceedings", "no_character_evidence", "HRS.12")
+def _character_evidence(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("character_evidence_used"):
         return Verdict(
             VIOLATION, "The person's past, 'character' or occupation is used against them in the proceedings."
         )
-    if measure.flag("sexual_violence") and measure.flag("special_measures") is False:
-        return Verdict(
-            VIOLATION, "A person who suffered sexual violence is not allowed to give evidence by protective means."
-        )
+    return None
+
+
+@rule("legal_proceedings", "protective_means_of_evidence", "HRS.12")
+def _protective_means(measure: Measure, context: Context) -> Verdict | None:
+    if not measure.flag("sexual_violence"):
+        return None
     return required(
         measure,
-        ("interpreter", "legal_representation", "informed_of_progress", "views_presented"),
-        "In proceedings the person needs an interpreter, legal representation, news of progress and a "
-        "chance to present their views.",
+        ("special_measures",),
+        "A person who suffered sexual violence must be allowed to give evidence in camera or by other "
+        "protective means.",
     )

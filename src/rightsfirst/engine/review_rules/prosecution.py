@@ -136,6 +136,6 @@ def _prosecution_before_identification(measure: Measure, context: Context) -> Ve
             JUSTIFY,
             "Screening is not finished: a person who may be a victim should not be prosecuted for an "
             "offence linked to their situation until identification is complete.",
-            ("identification",),
+            ("justification",),
         )
     return None

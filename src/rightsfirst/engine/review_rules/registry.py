@@ -30,6 +30,7 @@ class Context(NamedTuple):
     means_used: bool | None = None
     purposes: tuple[str, ...] = ()
     finding: str | None = None  # the screening finding, when the facts were screened
+    child_at_action: bool = False  # under 18 when the acts took place: the child definition applies
 
     @property
     def protected(self) -> bool:

@@ -43,7 +43,13 @@ def _reflection_short(measure: Measure, context: Context) -> Verdict | None:
         return None
     minimum = int(context.framework.parameter("recovery_reflection_min_days", measure.date or context.at))
     if days < minimum:
-        return Verdict(VIOLATION, f"The period granted ({days:g} days) is shorter than the minimum of {minimum} days.")
+        source = context.framework.profile.parameter("recovery_reflection_min_days").value_at(
+            measure.date or context.at
+        )
+        return Verdict(
+            VIOLATION,
+            f"The period granted ({days:g} days) is shorter than the minimum of {minimum} days ({source.reference}).",
+        )
     return None
 
 
@@ -67,9 +73,10 @@ def _reflection_conditional(measure: Measure, context: Context) -> Verdict | Non
     "FS36.III.D.remain-during-proceedings",
 )
 def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
-    pending = measure.flag("proceedings_pending")
-    if pending is None:
-        pending = bool(context.case.pending_proceedings(measure.date or context.at))
+    # Pending if either the measure or the case record says so: a conflict is resolved for protection.
+    pending = bool(measure.flag("proceedings_pending")) or bool(
+        context.case.pending_against_exploiters(measure.date or context.at)
+    )
     if not context.protected or context.person.non_national is False:
         return None
     if measure.flag("granted") is False and pending:
@@ -83,7 +90,7 @@ def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
             JUSTIFY,
             "A permit tied to the proceedings must last as long as they do, including appeals; record how "
             "it will be extended until they end.",
-            ("extension_until_proceedings_end",),
+            ("justification",),
         )
     return None
 
@@ -91,7 +98,7 @@ def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
 @rule("residence_permit", "initial_residence_refused", "HRS.17", "FS36.III.C.residence-reflection")
 def _initial_residence_refused(measure: Measure, context: Context) -> Verdict | None:
     pending = bool(measure.flag("proceedings_pending")) or bool(
-        context.case.pending_proceedings(measure.date or context.at)
+        context.case.pending_against_exploiters(measure.date or context.at)
     )
     if (
         context.protected
@@ -104,7 +111,7 @@ def _initial_residence_refused(measure: Measure, context: Context) -> Verdict | 
             "A presumed victim from abroad is refused residence: the Standards call for an initial "
             "residence, with the right to work, while the person decides whether to take legal action; "
             "record why it was refused.",
-            ("reason_for_refusal",),
+            ("justification",),
         )
     return None
 
@@ -113,19 +120,15 @@ def _initial_residence_refused(measure: Measure, context: Context) -> Verdict | 
 def _residence_terms(measure: Measure, context: Context) -> Verdict | None:
     if not measure.flag("granted"):
         return None
-    missing: list[str] = []
     months = measure.number("months")
     minimum = int(context.framework.parameter("initial_temporary_residence_months", measure.date or context.at))
-    if months is not None and months < minimum and measure.choice("grounds") in {None, "reflection"}:
-        missing.append(f"initial_period_of_at_least_{minimum}_months")
-    if measure.flag("right_to_work") is False:
-        missing.append("right_to_work")
-    if missing:
+    short = months is not None and months < minimum and measure.choice("grounds") in {None, "reflection"}
+    if short or measure.flag("right_to_work") is False:
         return Verdict(
             JUSTIFY,
             f"The standard is an initial residence of {minimum} months with the right to work; explain "
             "the shorter period or the missing right to work.",
-            tuple(missing),
+            ("justification",),
         )
     return None
 
@@ -137,6 +140,6 @@ def _residence_conditional(measure: Measure, context: Context) -> Verdict | None
             JUSTIFY,
             "The permit depends on cooperation: a permit on humanitarian or personal grounds must also "
             "be considered, and support may never depend on cooperation.",
-            ("humanitarian_grounds_considered",),
+            ("justification",),
         )
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rightsfirst.engine.dates import due_after
+from rightsfirst.engine.entitlement_rules.declarations import reflection_period
 from rightsfirst.engine.measures import Measure
 from rightsfirst.engine.review_rules.registry import (
     JUSTIFY,
@@ -28,14 +29,27 @@ from rightsfirst.engine.review_rules.registry import (
     "FS36.III.H.asylum-non-refoulement",
 )
 def _non_refoulement(measure: Measure, context: Context) -> Verdict | None:
-    if not measure.flag("serious_risk"):
-        return None
-    if measure.flag("voluntary"):
+    risk = measure.flag("serious_risk")
+    if risk is None and measure.flag("risk_assessment") and not measure.flag("voluntary"):
         return Verdict(
             JUSTIFY,
-            "The person wishes to return despite a serious risk: make sure the choice is informed, "
-            "offer legal alternatives to return, and arrange protection on arrival.",
+            "Record what the risk assessment found: no one may be returned where there is a serious risk "
+            "of persecution, ill-treatment, reprisals or re-trafficking.",
+            ("serious_risk",),
+        )
+    if not risk:
+        return None
+    if measure.flag("voluntary"):
+        return required(
+            measure,
             ("alternatives_offered", "protection_on_arrival"),
+            "The person wishes to return despite a serious risk: make sure the choice is informed, offer "
+            "legal alternatives to return, and arrange protection on arrival.",
+        ) or Verdict(
+            JUSTIFY,
+            "The person wishes to return despite a serious risk; alternatives were offered and protection "
+            "on arrival is arranged: record the person's informed choice.",
+            ("justification",),
         )
     return Verdict(
         VIOLATION,
@@ -87,14 +101,13 @@ def _return_proceedings(measure: Measure, context: Context) -> Verdict | None:
 def _return_during_reflection(measure: Measure, context: Context) -> Verdict | None:
     if not context.protected:
         return None
-    during = measure.flag("during_reflection_period")
-    if during is None:
-        start = context.case.reflection_period_started_on or context.case.reasonable_grounds_on
-        # An undated removal is judged at the assessment date.
+    # The tick and the case dates are both read; either showing the period running protects.
+    during = bool(measure.flag("during_reflection_period"))
+    period = reflection_period(context.case, context.framework)
+    if period is not None:
+        # An undated removal is judged at the assessment date; the period's last day is protected.
         when = measure.date or context.at
-        if start is not None:
-            # The period's last day (as the entitlement shows it) is still protected.
-            during = start <= when <= due_after(context.framework, "recovery_reflection_min_days", start, start)
+        during = during or period[0] <= when <= period[1]
     if during:
         return Verdict(VIOLATION, "No removal may be enforced during the recovery and reflection period.")
     return None
@@ -108,11 +121,13 @@ def _return_during_reflection(measure: Measure, context: Context) -> Verdict | N
     exception_to="during_reflection_period",
 )
 def _own_wish(measure: Measure, context: Context) -> Verdict | None:
-    if measure.flag("voluntary") and not measure.flag("serious_risk"):
+    # A departure the person asks for is not an enforced removal; any risk is weighed by the
+    # non-refoulement rule.
+    if measure.flag("voluntary"):
         return Verdict(
             OK,
-            "The person freely asks to go home: the right to return means they may leave, even during "
-            "the reflection period, without undue delay.",
+            "The person freely asks to go home: the right to return lets them leave without undue "
+            "delay, a reflection period notwithstanding.",
         )
     return None
 
@@ -144,18 +159,18 @@ def _initial_residence_period(measure: Measure, context: Context) -> Verdict | N
             "The Standards call for deportation to be stayed, with residence and the right to work, for an "
             "initial period in which the person decides whether to take legal action; record why removal "
             "cannot wait until it ends.",
-            ("reason_initial_period_not_respected",),
+            ("justification",),
         )
     return None
 
 
 @rule("return", "reintegration", "RPG.G6.8", "HRS.26", "FS36.III.D.reintegration")
 def _reintegration(measure: Measure, context: Context) -> Verdict | None:
-    if context.protected and measure.flag("reintegration_support") is False:
+    if context.protected and measure.flag("reintegration_support") is not True:
         return Verdict(
             JUSTIFY,
-            "No reintegration support is arranged: returned victims are owed health care, housing, "
-            "education and work support to prevent re-trafficking; record how this will be provided.",
+            "Reintegration support is not recorded as arranged: returned victims are owed health care, "
+            "housing, education and work support to prevent re-trafficking; record how it is provided.",
             ("reintegration_support",),
         )
     return None
@@ -219,6 +234,6 @@ def _return_before_identification(measure: Measure, context: Context) -> Verdict
             JUSTIFY,
             "Screening is not finished: a person who may be a victim should not be removed until "
             "identification is complete.",
-            ("identification",),
+            ("justification",),
         )
     return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rightsfirst.engine.measures import Measure
-from rightsfirst.engine.review_rules.detention import CASE_BY_CASE, CHILD_EXTRA
 from rightsfirst.engine.review_rules.registry import (
     JUSTIFY,
     VIOLATION,
@@ -65,10 +64,12 @@ def _closed_shelter(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("can_leave") is False:
         return Verdict(
             JUSTIFY,
-            "Accommodation the person may not leave is detention: it needs the same justification "
-            "(necessity, legality, proportionality, judicial oversight, a right to challenge); record "
-            "it as a detention measure.",
-            CASE_BY_CASE + (CHILD_EXTRA if context.child else ()),
+            "Accommodation the person may not leave is detention: record it as a detention measure, "
+            "where it must meet every test (necessity, legality, proportionality, judicial oversight, "
+            "a right to challenge"
+            + (", the child's best interests and no alternative" if context.child else "")
+            + ").",
+            ("justification",),
         )
     return None
 
@@ -119,6 +120,13 @@ def _hiv_on_request(measure: Measure, context: Context) -> Verdict | None:
     if measure.flag("confidential") is False:
         return Verdict(VIOLATION, "The test or its result is not kept strictly confidential.")
     if measure.flag("requested_by_person") is False:
+        if measure.flag("consent") and not measure.flag("mandatory"):
+            return Verdict(
+                JUSTIFY,
+                "The test was offered and agreed to, but the Standards provide HIV and sexual-health tests "
+                "only at the person's own request: record that the choice was the person's.",
+                ("justification",),
+            )
         return Verdict(VIOLATION, "HIV and sexual-health tests may be done only if the person asks for them.")
     return required(
         measure,
