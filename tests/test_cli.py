@@ -182,3 +182,15 @@ def test_conflicting_person_facts_are_refused(capsys: pytest.CaptureFixture[str]
     code, _, err = run(capsys, "assess", write(tmp_path, text))
     assert code == 2
     assert "person.age" in err and "conflicts" in err
+
+
+def test_entitlements_read_the_person_as_assess_does(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = (
+        "person: {non_national: true}\nsituation:\n  person: {age: 15}\n  actions: [recruitment]\n"
+        "  purposes: [forced_labour]\ncase: {referred_on: 2026-02-23}\n"
+    )
+    code, out, _ = run(capsys, "entitlements", "--json", "--at", "2026-03-02", write(tmp_path, text))
+    assert code == 0
+    result = json.loads(out)
+    assert result["treated_as_child"] is True
+    assert any(item["id"] == "guardian" and item["applies"] for item in result["entitlements"])

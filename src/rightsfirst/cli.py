@@ -18,14 +18,11 @@ from typing import Any
 import yaml
 
 from rightsfirst.engine import (
-    Case,
+    Assessment,
     Document,
     InputError,
-    Person,
     assess,
     document_from_data,
-    entitlements,
-    review,
     screen,
 )
 from rightsfirst.engine.citations import CITED
@@ -62,7 +59,10 @@ def _read_input(name: str) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UsageError(f"{label}:{where}: not valid YAML or JSON: {error.problem}") from None
+        hint = ""
+        if error.problem and "mapping values are not allowed" in error.problem:
+            hint = " (text that contains ': ' must be put in quotes)"
+        raise UsageError(f"{label}:{where}: not valid YAML or JSON: {error.problem}{hint}") from None
     except yaml.YAMLError as error:
         raise UsageError(f"{label}: not valid YAML or JSON: {error}") from None
 
@@ -115,11 +115,15 @@ def cmd_screen(args: argparse.Namespace) -> int:
 def cmd_entitlements(args: argparse.Namespace) -> int:
     """List entitlements for a person and case."""
     document, framework, at = _document(args)
-    screening = screen(document.situation, at, framework) if document.situation else None
-    person = document.person or (document.situation.person if document.situation else Person())
-    result = entitlements(person, document.case or Case(), at, framework, screening)
+    # Through assess, so that the person, the case and any recorded measures are read exactly as
+    # `assess` reads them.
+    result = _assess(document, framework, at).entitlements
     _print(result.to_json(), args.json, entitlements_report(result, framework))
     return 0
+
+
+def _assess(document: Document, framework: Framework, at: dt.date) -> Assessment:
+    return assess(at, document.situation, document.person, document.case, document.measures, framework)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -127,9 +131,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     document, framework, at = _document(args)
     if not document.measures:
         raise UsageError(f"{args.file}: no measures to review (give a measure with a `type`, a list, or `measures:`)")
-    screening = screen(document.situation, at, framework) if document.situation else None
-    person = document.person or (document.situation.person if document.situation else None)
-    results = [review(measure, at, person, document.case, framework, screening) for measure in document.measures]
+    results = _assess(document, framework, at).reviews
     _print(
         [item.to_json() for item in results],
         args.json,
@@ -141,7 +143,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_assess(args: argparse.Namespace) -> int:
     """Screen, list entitlements and review measures for one case."""
     document, framework, at = _document(args)
-    result = assess(at, document.situation, document.person, document.case, document.measures, framework)
+    result = _assess(document, framework, at)
     _print(result.to_json(), args.json, assessment_report(result, framework, document.title))
     return _fail_on(args, [item.outcome for item in result.reviews])
 

@@ -51,8 +51,12 @@ def screening_report(result: ScreeningResult, framework: Framework) -> str:
         status = element.status.replace("_", " ") + (" (probable from indicators)" if element.probable else "")
         lines.append(f"  {element.element.capitalize():<8} {status}: {element.reason}")
     if result.indicators is not None:
-        positive = ", ".join(result.indicators.positive_dimensions) or "none"
-        lines.append(f"  Indicators ({', '.join(result.indicators.sets)}): positive dimensions {positive}")
+        pointing = [item for item in result.indicators.dimensions if item.positive]
+        if pointing:
+            described = "; ".join(f"{item.title.lower()} ({item.dimension})" for item in pointing)
+            lines.append(f"  Signs observed point to: {described}")
+        else:
+            lines.append("  Signs observed: not enough, on their own, to point to any element")
     lines.append("")
     lines.append(_wrap(result.explanation))
     for note in result.notes:

@@ -184,3 +184,25 @@ def test_working_days(start: dt.date, days: int, expected: dt.date) -> None:
 def test_months_are_clamped_to_short_months() -> None:
     assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
     assert add_months(dt.date(2026, 2, 18), 6) == dt.date(2026, 8, 18)
+
+
+def test_measures_recorded_in_the_case_deliver_what_they_provide(framework: Framework) -> None:
+    from rightsfirst.engine import assess, measure_from_data
+
+    guardian = measure_from_data({"type": "guardian_appointment", "appointed": True, "date": "2026-02-24"})
+    later = measure_from_data({"type": "guardian_appointment", "appointed": True, "date": "2026-03-20"})
+    case = case_from_data({"referred_on": "2026-02-23"})
+    child = person_from_data({"age": 14})
+    done = assess(AT, None, child, case, [guardian], framework).entitlements.get("guardian")
+    assert (done.status, done.overdue) == ("delivered", False)
+    planned = assess(AT, None, child, case, [later], framework).entitlements.get("guardian")
+    assert (planned.status, planned.overdue) == ("pending", True)
+
+
+def test_an_unknown_entitlement_in_the_case_record_is_refused(framework: Framework) -> None:
+    from rightsfirst.engine import InputError
+
+    with pytest.raises(InputError) as error:
+        owed(framework, FOREIGN_ADULT, {"services": [{"entitlement": "shelter", "status": "offered"}]})
+    assert error.value.path == "case.services[0].entitlement"
+    assert "safe_shelter" in error.value.allowed

@@ -323,13 +323,13 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
         ):
             if indicated and statuses[element] == "not_met" and not (element == "means" and child):
                 notes.append(
-                    f"The indicators ({', '.join(indicated)}) point to a {element} although none is "
-                    "recorded: check the recorded facts before relying on this finding."
+                    f"The signs observed point to a {element} although none is recorded: check the "
+                    "recorded facts before relying on this finding."
                 )
         if not indicators.grades_verified:
             notes.append(
-                "The sexual-exploitation indicator grades are provisional (copied from the labour "
-                "sets until checked against the published sets)."
+                "The weights used for signs of sexual exploitation are still being checked; give this "
+                "indicator result less weight than the facts themselves."
             )
 
     # Consent: reported, never decisive.
@@ -476,14 +476,17 @@ def _explain(
             "Treat the person as a presumed victim, with full protection and support, until a decision is made."
         )
     elif finding == "insufficient_information":
-        unknown = [
-            {"action": "an action", "means": "any means", "purpose": "an exploitative purpose"}[name]
+        words = {"action": "an action", "means": "any means", "purpose": "an exploitative purpose"}
+        open_elements = [
+            name
             for name, status in statuses.items()
-            if status == "unknown" and not (name == "means" and child_mode != "adult")
+            if status in {"unknown", "probable"} and not (name == "means" and child_mode != "adult")
         ]
+        suggested = [words[name] for name in open_elements if statuses[name] == "probable"]
         parts.append(
             "The recorded facts are not enough to decide: it is not known whether there was "
-            + " or ".join(unknown)
+            + " or ".join(words[name] for name in open_elements)
+            + (f" (the signs observed suggest {' and '.join(suggested)})" if suggested else "")
             + "."
         )
         parts.append(child_text)

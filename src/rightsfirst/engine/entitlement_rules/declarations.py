@@ -324,7 +324,8 @@ GENERAL = (
         "Safe, adequate accommodation that meets the person's needs, never a detention centre, "
         "and never dependent on giving evidence.",
         ("RPG.G6.1", "HRS.24", "FS36.III.C.care-and-support"),
-        "Once there are reasonable grounds (earlier if the person has nowhere safe to go).",
+        "Once there are reasonable grounds; before that, the duty to keep the person safe (above) "
+        "includes a safe place to stay.",
         "state",
         REASONABLE_GROUNDS,
         timing=_immediately_from_grounds,
@@ -367,9 +368,9 @@ GENERAL = (
     ),
     _rule(
         "initial_temporary_residence",
-        "Initial temporary residence with the right to work",
-        "Deportation stayed and residence granted, with the right to work, while the person "
-        "decides whether to bring a civil claim or act as a witness.",
+        "Initial temporary residence",
+        "Deportation stayed and residence granted (with the right to work, for an adult) while the "
+        "person decides whether to bring a civil claim or act as a witness.",
         ("HRS.17", "FS36.III.C.residence-reflection"),
         "A foreign national with reasonable grounds.",
         "destination_state",
