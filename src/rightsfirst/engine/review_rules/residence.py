@@ -48,7 +48,8 @@ def _reflection_short(measure: Measure, context: Context) -> Verdict | None:
         )
         return Verdict(
             VIOLATION,
-            f"The period granted ({days:g} days) is shorter than the minimum of {minimum} days ({source.reference}).",
+            f"The period granted ({days:g} days) is shorter than the minimum of {minimum} days "
+            f"({source.reference.rstrip('.')}).",
         )
     return None
 
