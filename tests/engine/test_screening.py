@@ -78,12 +78,6 @@ def test_an_established_adult_age_outweighs_indications(framework: Framework) ->
     assert result.finding == "not_established"
 
 
-def test_a_presumed_child_with_a_means_meets_the_adult_definition_too(framework: Framework) -> None:
-    result = screened(framework, person={"stated_age": 16}, **FULL)
-    assert result.treated_as_child
-    assert result.finding == "established"
-
-
 def test_stated_adult_age_without_other_reasons_takes_the_adult_path(framework: Framework) -> None:
     person = {"stated_age": 19, "indications_of_minority": []}
     result = screened(framework, person=person, actions=["recruitment"], purposes=["forced_labour"])
@@ -275,15 +269,33 @@ def test_other_common_words_are_accepted_and_recorded_under_the_contract_names(f
     assert screen(situation, AT, framework).finding == "established"
 
 
-def test_forced_begging_without_an_action_is_a_related_practice(framework: Framework) -> None:
-    result = screened(framework, person=ADULT, actions=[], means=["threat"], purposes=["forced_begging"])
-    assert [item.practice for item in result.related_practices] == ["forced_begging"]
+def test_related_practices_are_the_forced_labour_and_slavery_family(framework: Framework) -> None:
+    result = screened(framework, person=ADULT, actions=[], means=["threat"], purposes=["forced_begging", "servitude"])
+    assert [item.practice for item in result.related_practices] == ["servitude"]
 
 
-def test_a_person_recruited_as_a_child_was_trafficked_as_a_child(framework: Framework) -> None:
+def test_a_possible_child_keeps_what_the_signs_showed_for_an_adult(framework: Framework) -> None:
+    """Adding an indication of minority must not make adult-set indicators stop counting."""
+    facts = {
+        "actions": ["recruitment"],
+        "means": ["deception"],
+        "indicators": ["expl_no_social_protection", "expl_low_no_pay", "expl_bad_living"],
+    }
+    assert screened(framework, **facts).finding == "presumed"
+    assert screened(framework, person={"indications_of_minority": ["appearance"]}, **facts).finding == "presumed"
+
+
+def test_a_presumed_child_with_a_means_meets_the_adult_definition(framework: Framework) -> None:
     result = screened(
-        framework, person={"age": 20, "age_at_action": 16}, actions=["recruitment"], means=[], purposes=["servitude"]
+        framework, person={"stated_age": 16}, actions=["recruitment"], means=["fraud"], purposes=["forced_labour"]
     )
     assert result.finding == "established"
-    assert result.treated_as_child and result.age_basis == "age_at_action"
-    assert result.element("means").status == "not_required"
+    assert result.treated_as_child
+    assert result.element("means").status == "met"
+    assert "whatever the person's age" in result.explanation
+
+
+def test_not_established_names_what_else_would_have_to_be_shown(framework: Framework) -> None:
+    result = screened(framework, person=ADULT, actions=["recruitment"], means=[])
+    assert result.finding == "not_established"
+    assert "The exploitative purpose would also have to be shown." in result.explanation

@@ -21,18 +21,23 @@ def dimension_positive(strong: int, medium: int, weak: int) -> bool:
     return strong >= 2 or (strong >= 1 and medium + weak >= 1) or medium >= 3 or (medium >= 2 and weak >= 1)
 
 
-def indicator_sets(child: bool, purposes: Iterable[str] | None) -> tuple[str, ...]:
-    """Which indicator sets apply: child or adult, sexual and/or labour exploitation."""
-    age = "C" if child else "A"
+def indicator_sets(child: bool, purposes: Iterable[str] | None, age_uncertain: bool = False) -> tuple[str, ...]:
+    """Which indicator sets apply: child or adult, sexual and/or labour exploitation.
+
+    While the age is only presumed, both the child and the adult sets are read: a sign that
+    counts for an adult must not stop counting because the person may be a child.
+    """
+    ages = ("C", "A") if age_uncertain else ("C",) if child else ("A",)
+    kinds: list[str] = []
     if purposes is None:
-        return (f"{age}L",)
-    purposes = set(purposes)
-    sets = []
-    if purposes & SEXUAL_PURPOSES:
-        sets.append(f"{age}S")
-    if purposes - SEXUAL_PURPOSES or not purposes:
-        sets.append(f"{age}L")
-    return tuple(sets)
+        kinds.append("L")
+    else:
+        chosen = set(purposes)
+        if chosen & SEXUAL_PURPOSES:
+            kinds.append("S")
+        if chosen - SEXUAL_PURPOSES or not chosen:
+            kinds.append("L")
+    return tuple(f"{age}{kind}" for age in ages for kind in kinds)
 
 
 def validate_indicator_ids(catalogue: IndicatorCatalogue, ids: Iterable[str]) -> None:
@@ -51,10 +56,14 @@ def validate_indicator_ids(catalogue: IndicatorCatalogue, ids: Iterable[str]) ->
 
 
 def assess_indicators(
-    catalogue: IndicatorCatalogue, ids: tuple[str, ...], child: bool, purposes: tuple[str, ...] | None
+    catalogue: IndicatorCatalogue,
+    ids: tuple[str, ...],
+    child: bool,
+    purposes: tuple[str, ...] | None,
+    age_uncertain: bool = False,
 ) -> IndicatorResult:
     """Combine the observed indicators per dimension for the applicable sets."""
-    sets = indicator_sets(child, purposes)
+    sets = indicator_sets(child, purposes, age_uncertain)
     by_dimension: dict[str, list[str]] = {}
     for indicator_id in ids:
         by_dimension.setdefault(catalogue.indicators[indicator_id].dimension, []).append(indicator_id)

@@ -45,8 +45,6 @@ PURPOSES_BEYOND_MINIMUM = frozenset(
 )
 RELATED_PRACTICE_PURPOSES = frozenset(
     {
-        "sexual_exploitation",
-        "exploitation_of_prostitution",
         "forced_labour",
         "forced_services",
         "slavery",
@@ -54,8 +52,6 @@ RELATED_PRACTICE_PURPOSES = frozenset(
         "servitude",
         "debt_bondage",
         "forced_marriage",
-        "forced_begging",
-        "forced_criminality",
     }
 )
 MOVEMENT_ACTIONS = frozenset({"transportation", "transfer"})
@@ -235,7 +231,13 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
     indicators: IndicatorResult | None = None
     if situation.indicators:
         validate_indicator_ids(framework.indicators, situation.indicators)
-        indicators = assess_indicators(framework.indicators, situation.indicators, child, situation.purposes)
+        indicators = assess_indicators(
+            framework.indicators,
+            situation.indicators,
+            child,
+            situation.purposes,
+            age_uncertain=age_basis == "presumption_of_age",
+        )
 
     notes: list[str] = []
     citation_groups: list[tuple[str, ...]] = [DEFINITION]
@@ -262,7 +264,11 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
     means_status = _list_status(situation.means)
     if means_status == "unknown" and means_indicated:
         means_status = "probable"
-    if child:
+    if child_mode == "child_presumed" and situation.means:
+        # The adult definition is met too, so the finding does not rest on the presumption of age.
+        citation_groups.append(PRESUMPTION_OF_AGE)
+        means = _element("means", situation.means, False, (), DEFINITION, "means")
+    elif child:
         citation_groups.append(CHILD_NO_MEANS)
         if age_basis == "presumption_of_age":
             citation_groups.append(PRESUMPTION_OF_AGE)
@@ -355,7 +361,8 @@ def screen(situation: Situation, at: dt.date, framework: Framework) -> Screening
 
     # Related practices found without the action element.
     related: list[RelatedPractice] = []
-    if action.status != "met":
+    # Found without the action element: the action is known absent, or unknown with nothing pointing to it.
+    if action.status == "not_met" or (action.status == "unknown" and not action.probable):
         practices = set(situation.purposes or ()) & RELATED_PRACTICE_PURPOSES
         if situation.means and "debt_bondage" in situation.means:
             practices.add("debt_bondage")
@@ -463,7 +470,13 @@ def _explain(
             + (f", means ({_names(means.facts)})" if means.status == "met" and means.facts else "")
             + f" and exploitative purpose ({_names(purpose.facts)})."
         )
-        parts.append(child_text)
+        if child_mode == "child_presumed":
+            parts.append(
+                "This holds whatever the person's age; there are also reasons to believe they may be a "
+                "child, so they are treated as a child until their age is established."
+            )
+        else:
+            parts.append(child_text)
     elif finding == "presumed":
         parts.append("There are reasonable grounds to believe the person is trafficked.")
         parts.append(child_text)
@@ -516,6 +529,13 @@ def _explain(
                     "evidence of " + {"action": "an action", "purpose": "an exploitative purpose"}.get(name, "a means")
                 )
         parts.append("It would change with " + "; or ".join(would_change) + ".")
+        still_unknown = [
+            {"action": "the action", "means": "the means", "purpose": "the exploitative purpose"}[name]
+            for name, status in statuses.items()
+            if status in {"unknown", "probable"} and not (name == "means" and child_mode != "adult")
+        ]
+        if still_unknown:
+            parts.append(f"{' and '.join(still_unknown).capitalize()} would also have to be shown.")
     if missing:
         parts.append("Ask next: " + " ".join(item.question for item in missing))
     if related:
