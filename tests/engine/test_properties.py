@@ -148,3 +148,14 @@ def test_review_always_reaches_an_outcome_with_reasons(persons_and_measure: tupl
     assert result.outcome in {"violation", "requires_justification", "ok"}
     assert result.explanation
     assert all(item.reason for item in result.findings)
+
+
+@SETTINGS
+@given(situations(), st.sampled_from(["appearance", "documents_doubtful", "says_is_a_child"]))
+def test_a_reason_to_believe_the_person_is_a_child_never_lowers_the_finding(
+    data: dict[str, Any], indication: str
+) -> None:
+    person = {key: value for key, value in data["person"].items() if key not in {"age", "age_at_action"}}
+    before = {**data, "person": person}
+    after = {**data, "person": {**person, "indications_of_minority": [indication]}}
+    assert FINDING_RANK[finding(after)] >= FINDING_RANK[finding(before)], (before, after)
