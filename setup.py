@@ -12,6 +12,7 @@ from setuptools import setup
 
 COMPILED_MODULES = [
     "src/rightsfirst/engine/assessment.py",
+    "src/rightsfirst/framework/model.py",
     "src/rightsfirst/engine/dates.py",
     "src/rightsfirst/engine/entitlement_rules/declarations.py",
     "src/rightsfirst/engine/entitlement_rules/evaluation.py",
