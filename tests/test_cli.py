@@ -194,3 +194,24 @@ def test_entitlements_read_the_person_as_assess_does(capsys: pytest.CaptureFixtu
     result = json.loads(out)
     assert result["treated_as_child"] is True
     assert any(item["id"] == "guardian" and item["applies"] for item in result["entitlements"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: a test\nexpected_finding: established\nperson: {age: 12}\nactions: [receipt]\npurposes: [slavery]\n",
+        "scenario: a test\nexpected: {finding: established}\nsituation:\n  person: {age: 12}\n"
+        "  actions: [receipt]\n  purposes: [slavery]\n",
+    ],
+)
+def test_descriptive_and_expected_keys_are_ignored(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    code, out, err = run(capsys, "screen", "--json", "--at", "2026-03-02", write(tmp_path, text))
+    assert code == 0, err
+    assert json.loads(out)["finding"] == "established"
+
+
+def test_a_misspelt_fact_is_still_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "screen", write(tmp_path, "name: typo\npurpose: [slavery]\n"))
+    assert code == 2 and "purpose" in err and "purposes" in err

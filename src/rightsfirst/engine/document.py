@@ -20,7 +20,7 @@ from rightsfirst.engine.inputs import (
     situation_from_data,
 )
 from rightsfirst.engine.measures import Measure, measure_from_data
-from rightsfirst.engine.spec import FieldSpec, InputError, ObjectSpec, parse_date
+from rightsfirst.engine.spec import FieldSpec, InputError, ObjectSpec, is_descriptive, parse_date
 
 DOCUMENT_KEYS = frozenset(
     {"title", "description", "at", "profile", "situation", "person", "case", "measures", "expected", "notes"}
@@ -37,6 +37,7 @@ DOCUMENT_SPEC = ObjectSpec(
         FieldSpec("profile", "text", "A jurisdiction profile name or file (defaults to international)."),
     ),
     ignored_keys=frozenset({"situation", "person", "case", "measures", "expected", "notes"}),
+    descriptive=True,
 )
 
 
@@ -55,7 +56,8 @@ class Document:
 
 
 def _is_document(data: dict[str, Any]) -> bool:
-    return bool(set(data) & {"situation", "case", "measures", "expected", "at"}) and set(data) <= DOCUMENT_KEYS
+    keys = {key for key in data if not is_descriptive(str(key))}
+    return bool(keys & {"situation", "case", "measures", "at"}) and keys <= DOCUMENT_KEYS
 
 
 def document_from_data(data: Any) -> Document:
@@ -71,7 +73,7 @@ def document_from_data(data: Any) -> Document:
         situation = situation_from_data(data)
         return Document(None, None, None, situation, None, None, (), None)
     for key in data:
-        if key not in DOCUMENT_KEYS:
+        if key not in DOCUMENT_KEYS and not is_descriptive(str(key)):
             raise InputError(str(key), "unknown part of a case document", tuple(sorted(DOCUMENT_KEYS)))
     title = data.get("title")
     at = parse_date(data["at"], "at") if data.get("at") is not None else None

@@ -175,7 +175,8 @@ SITUATION_SPEC = ObjectSpec(
         FieldSpec("smuggling", "object", "Migrant smuggling facts.", obj=SMUGGLING_SPEC),
         FieldSpec("indicators", "texts", "Ids of observed indicators from the engine's catalogue."),
     ),
-    ignored_keys=frozenset({"schema_version", "id", "title", "description", "notes"}),
+    ignored_keys=frozenset({"schema_version"}),
+    descriptive=True,
 )
 
 PROCEEDING_SPEC = ObjectSpec(

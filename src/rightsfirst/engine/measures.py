@@ -409,6 +409,7 @@ MEASURE_SPECS: dict[str, ObjectSpec] = {
         description,
         COMMON_FIELDS + fields,
         ignored_keys=COMMON_IGNORED,
+        descriptive=True,
     )
     for measure_type, (description, fields) in TYPE_FIELDS.items()
 }

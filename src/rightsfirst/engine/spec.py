@@ -50,6 +50,7 @@ class ObjectSpec:
     description: str
     fields: tuple[FieldSpec, ...]
     ignored_keys: frozenset[str] = frozenset()
+    descriptive: bool = False  # top-level objects of a file accept descriptive keys
 
     def field_names(self) -> tuple[str, ...]:
         """The names of the declared fields, in declaration order."""
@@ -163,13 +164,23 @@ def _parse_value(value: Any, spec: FieldSpec, path: str) -> Any:
     raise AssertionError(f"unknown field kind {kind}")
 
 
+# Descriptive keys anyone may add to an input file; they carry no facts and are ignored, as is any
+# key starting with "expected" (test files record the results they expect that way).
+DESCRIPTIVE_KEYS = frozenset({"id", "name", "title", "description", "notes", "comment", "source", "scenario", "label"})
+
+
+def is_descriptive(key: str) -> bool:
+    """A key that describes the input instead of stating facts."""
+    return key in DESCRIPTIVE_KEYS or key.startswith("expected")
+
+
 def parse_object(spec: ObjectSpec, data: Any, path: str = "") -> dict[str, Any]:
     """Validate `data` against `spec`; missing or null fields come back as None."""
     if not isinstance(data, dict):
         raise InputError(path, f"expected a mapping of fields ({spec.name}), got {_type_name(data)}")
     known = {item.name: item for item in spec.fields}
     for key in data:
-        if key not in known and key not in spec.ignored_keys:
+        if key not in known and key not in spec.ignored_keys and not (spec.descriptive and is_descriptive(str(key))):
             raise InputError(
                 _join(path, str(key)),
                 f"unknown field in {spec.name}",
@@ -232,7 +243,8 @@ def _schema_for(spec: FieldSpec) -> dict[str, Any]:
 def json_schema(spec: ObjectSpec) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12 vocabulary) for an object spec."""
     properties: dict[str, Any] = {item.name: _schema_for(item) for item in spec.fields}
-    for key in sorted(spec.ignored_keys):
+    ignored = set(spec.ignored_keys) | (set(DESCRIPTIVE_KEYS) if spec.descriptive else set())
+    for key in sorted(ignored):
         properties.setdefault(key, {"description": "Accepted and ignored by the engine."})
     schema: dict[str, Any] = {
         "type": "object",
@@ -241,6 +253,8 @@ def json_schema(spec: ObjectSpec) -> dict[str, Any]:
         "properties": properties,
         "additionalProperties": False,
     }
+    if spec.descriptive:
+        schema["patternProperties"] = {"^expected": {"description": "Expected results; ignored by the engine."}}
     required = [item.name for item in spec.fields if item.required]
     if required:
         schema["required"] = required
