@@ -206,3 +206,10 @@ def test_an_unknown_entitlement_in_the_case_record_is_refused(framework: Framewo
         owed(framework, FOREIGN_ADULT, {"services": [{"entitlement": "shelter", "status": "offered"}]})
     assert error.value.path == "case.services[0].entitlement"
     assert "safe_shelter" in error.value.allowed
+
+
+def test_a_child_who_may_be_a_victim_is_owed_what_a_presumed_victim_is(framework: Framework) -> None:
+    result = owed(framework, {"age": 14, "non_national": True}, {"referred_on": "2026-02-23"})
+    assert result.victim_status == "presumed"
+    assert result.get("safe_shelter").applies
+    assert result.get("recovery_and_reflection_period").applies

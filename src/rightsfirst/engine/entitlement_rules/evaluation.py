@@ -93,6 +93,9 @@ def entitlements(
     majority = float(framework.parameter("age_of_majority", at))
     child, age_basis = age_status(person, majority)
     status = victim_status(case, screening, at)
+    if child and status == "possible":
+        # Presumption of status: a child who may be a victim is presumed one (FS36.III.C).
+        status = "presumed"
     if case.services:
         _check_services(case)
     pending = case.pending_against_exploiters(at)
