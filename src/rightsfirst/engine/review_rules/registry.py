@@ -111,3 +111,14 @@ def required(measure: Measure, names: tuple[str, ...], requirement: str) -> Verd
     if unknown:
         return Verdict(JUSTIFY, f"{requirement} Not shown: {spoken(unknown)}.", unknown)
     return None
+
+
+def proceedings_pending(measure: Measure, context: Context) -> bool:
+    """Whether proceedings against the person's exploiters are pending when the measure applies.
+
+    Read from the measure's own tick and from the case record; either saying so is enough, so
+    that a conflict is resolved in the person's favour.
+    """
+    if measure.flag("proceedings_pending"):
+        return True
+    return bool(context.case.pending_against_exploiters(measure.date or context.at))

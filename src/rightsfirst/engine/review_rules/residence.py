@@ -8,6 +8,7 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
+    proceedings_pending,
     rule,
 )
 
@@ -74,10 +75,7 @@ def _reflection_conditional(measure: Measure, context: Context) -> Verdict | Non
     "FS36.III.D.remain-during-proceedings",
 )
 def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
-    # Pending if either the measure or the case record says so: a conflict is resolved for protection.
-    pending = bool(measure.flag("proceedings_pending")) or bool(
-        context.case.pending_against_exploiters(measure.date or context.at)
-    )
+    pending = proceedings_pending(measure, context)
     if not context.protected or context.person.non_national is False:
         return None
     if measure.flag("granted") is False and pending:
@@ -98,9 +96,7 @@ def _residence_refused(measure: Measure, context: Context) -> Verdict | None:
 
 @rule("residence_permit", "initial_residence_refused", "HRS.17", "FS36.III.C.residence-reflection")
 def _initial_residence_refused(measure: Measure, context: Context) -> Verdict | None:
-    pending = bool(measure.flag("proceedings_pending")) or bool(
-        context.case.pending_against_exploiters(measure.date or context.at)
-    )
+    pending = proceedings_pending(measure, context)
     if (
         context.protected
         and measure.flag("granted") is False

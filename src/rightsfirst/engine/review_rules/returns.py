@@ -11,6 +11,7 @@ from rightsfirst.engine.review_rules.registry import (
     VIOLATION,
     Context,
     Verdict,
+    proceedings_pending,
     required,
     rule,
 )
@@ -70,10 +71,7 @@ def _return_risk_assessment(measure: Measure, context: Context) -> Verdict | Non
 
 @rule("return", "proceedings_pending", "FS36.III.D.remain-during-proceedings", "RPG.G9.3", "RPG.P9", "HRS.17")
 def _return_proceedings(measure: Measure, context: Context) -> Verdict | None:
-    # Pending if either the measure or the case record says so: a conflict is resolved for protection.
-    pending = bool(measure.flag("proceedings_pending")) or bool(
-        context.case.pending_proceedings(measure.date or context.at)
-    )
+    pending = proceedings_pending(measure, context)
     agreed = measure.flag("informed_agreement_to_leave_during_proceedings")
     if not pending or not context.protected or agreed is True:
         return None
