@@ -317,12 +317,30 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="Print (or write) the JSON Schemas of inputs and results.")
     schema.add_argument("--write", metavar="DIR", help="write one file per schema into DIR")
     schema.set_defaults(handler=cmd_schema)
+
+    sub.add_parser(
+        "manage",
+        help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
+        add_help=False,
+    )
     return parser
+
+
+def run_django(argv: Sequence[str]) -> int:
+    """`rightsfirst manage ...`: the case-management application's commands (migrate, runserver, seed_demo ...)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rightsfirst.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["rightsfirst manage", *argv])
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["manage"]:
+        return run_django(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)
         return code

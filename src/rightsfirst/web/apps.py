@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebConfig(AppConfig):
+    name = "rightsfirst.web"
+    label = "casework"
+    verbose_name = _("Case work")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from rightsfirst.web import signals  # noqa: F401  (connects the SQLite pragmas)

@@ -1,0 +1,89 @@
+"""Cases, referrals between agencies, and the history of stage changes."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rightsfirst.web.lifecycle import STAGE_CHOICES, Stage
+from rightsfirst.web.models.organisation import Agency
+from rightsfirst.web.models.people import Person
+
+# Crockford base32 without look-alikes: easy to read aloud over a bad phone line.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A random pseudonymous case reference such as RF-7K3Q-9PXD (carries no personal data)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"RF-{chars[:4]}-{chars[4:]}"
+
+
+class Case(models.Model):
+    reference = models.CharField(_("case reference"), max_length=20, unique=True, default=new_reference)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    holding_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
+    stage = models.CharField(_("stage"), max_length=30, choices=STAGE_CHOICES, default=Stage.REFERRED.value)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The dates the entitlements' due dates run from (the engine's case facts).
+    referred_on = models.DateField(_("referred on"))
+    reasonable_grounds_on = models.DateField(_("reasonable grounds decided on"), null=True, blank=True)
+    identified_on = models.DateField(_("identified on"), null=True, blank=True)
+    reflection_period_started_on = models.DateField(_("reflection period started on"), null=True, blank=True)
+    reflection_period_days = models.PositiveIntegerField(_("reflection period granted (days)"), null=True, blank=True)
+
+    # Kept up to date from the latest screening and assessment, for lists, dashboards and statistics.
+    finding = models.CharField(_("screening finding"), max_length=30, blank=True)
+    treated_as_child = models.BooleanField(_("treated as a child"), default=False)
+    forms_of_exploitation = models.CharField(_("forms of exploitation"), max_length=300, blank=True)
+    overdue_count = models.PositiveIntegerField(default=0)
+    next_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["holding_agency", "-updated_at"]),
+            models.Index(fields=["stage"]),
+            models.Index(fields=["next_due"]),
+        ]
+        verbose_name = _("case")
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Referral(models.Model):
+    """A case shared with another agency, under a recorded consent (and, for a child, a best-interests decision)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals_received")
+    consent = models.ForeignKey("casework.Consent", on_delete=models.PROTECT, related_name="referrals")
+    best_interests = models.ForeignKey(
+        "casework.Measure", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(_("purpose"), max_length=300)
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    referred_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["to_agency", "ended_at"])]
+
+
+class StageChange(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=30, choices=STAGE_CHOICES)
+    to_stage = models.CharField(max_length=30, choices=STAGE_CHOICES)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at"]

@@ -1,0 +1,31 @@
+"""URL configuration: each area of the application brings its own routes."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from rightsfirst.web.views import (
+    api,
+    cases,
+    dashboard,
+    framework_browser,
+    measures,
+    records,
+    screening,
+)
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.api.urls),
+    *cases.urlpatterns,
+    *screening.urlpatterns,
+    *measures.urlpatterns,
+    *records.urlpatterns,
+    *dashboard.urlpatterns,
+    *framework_browser.urlpatterns,
+]
+
+handler404 = "rightsfirst.web.views.cases.not_found"
+handler403 = "rightsfirst.web.views.cases.forbidden"
+handler500 = "rightsfirst.web.views.cases.server_error"

@@ -1,0 +1,230 @@
+"""Case list, registration, the case page with its rights panel, identity, and stage moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from rightsfirst.web import access, adapter, audit, workflow
+from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
+from rightsfirst.web.models import IDENTITY_FIELDS, Person
+
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to where its work starts."""
+    role = access.role_of(request.user)
+    if role == "coordinator":
+        return redirect("dashboard")
+    if role == "monitor":
+        return redirect("statistics")
+    if role == "administrator":
+        return redirect("framework_index")
+    if role is None:
+        raise PermissionDenied
+    return redirect("case_list")
+
+
+class CaseFilter(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Case reference"), required=False, max_length=20)
+    stage = forms.ChoiceField(
+        label=gettext_lazy("Stage"), required=False, choices=[("", gettext_lazy("Any stage")), *STAGE_CHOICES]
+    )
+    child = forms.ChoiceField(
+        label=gettext_lazy("Age"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Adults and children")),
+            ("yes", gettext_lazy("Children")),
+            ("no", gettext_lazy("Adults")),
+        ],
+    )
+    overdue = forms.BooleanField(label=gettext_lazy("Only cases with overdue rights"), required=False)
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, "case.list")
+    cases = access.visible_cases(request.user).select_related("holding_agency")
+    form = CaseFilter(request.GET or None)
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip().upper()
+        if query:
+            cases = cases.filter(Q(reference=query) | Q(reference__startswith=query))
+        if form.cleaned_data["stage"]:
+            cases = cases.filter(stage=form.cleaned_data["stage"])
+        if form.cleaned_data["child"]:
+            cases = cases.filter(treated_as_child=form.cleaned_data["child"] == "yes")
+        if form.cleaned_data["overdue"]:
+            cases = cases.filter(overdue_count__gt=0)
+        if query or any(form.cleaned_data[key] for key in ("stage", "child", "overdue")):
+            audit.record(request.user, "case.search", target=request.GET.urlencode()[:200])
+    page = Paginator(cases.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "web/partials/case_rows.html" if request.htmx else "web/case_list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+class RegisterForm(forms.Form):
+    given_names = forms.CharField(label=gettext_lazy("Given names"), max_length=200, required=False)
+    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=200, required=False)
+    other_names = forms.CharField(label=gettext_lazy("Other names or nicknames"), max_length=200, required=False)
+    date_of_birth = forms.CharField(
+        label=gettext_lazy("Date of birth, as stated"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("Write it as the person gives it, even if uncertain."),
+    )
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=60, required=False)
+    email = forms.CharField(label=gettext_lazy("E-mail"), max_length=200, required=False)
+    address = forms.CharField(
+        label=gettext_lazy("Address or place of stay"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    identity_documents = forms.CharField(
+        label=gettext_lazy("Identity document numbers"), max_length=300, required=False
+    )
+    sex = forms.ChoiceField(label=gettext_lazy("Sex"), choices=Person.Sex.choices, initial=Person.Sex.NOT_KNOWN)
+    nationality = forms.RegexField(
+        label=gettext_lazy("Nationality (two-letter country code)"),
+        regex=r"^[A-Za-z]{2}$",
+        required=False,
+        error_messages={"invalid": gettext_lazy("Use a two-letter country code such as NG, RO or VN.")},
+    )
+    preferred_language = forms.ChoiceField(
+        label=gettext_lazy("Preferred language"),
+        choices=[
+            ("en", "English"),
+            ("fr", "Français"),
+            ("es", "Español"),
+            ("ro", "Română"),
+            ("vi", "Tiếng Việt"),
+            ("other", gettext_lazy("Other")),
+        ],
+    )
+    referred_on = forms.DateField(
+        label=gettext_lazy("Date the person first came to your attention"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_referred_on(self) -> Any:
+        value = self.cleaned_data["referred_on"]
+        if value > workflow.today():
+            raise forms.ValidationError(_("This date is in the future."))
+        return value
+
+
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, "case.create")
+    form = RegisterForm(request.POST or None, initial={"referred_on": workflow.today()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        identity = {name: data[name] for name in IDENTITY_FIELDS}
+        case = workflow.create_case(
+            request.user,
+            identity,
+            data["referred_on"],
+            sex=data["sex"],
+            nationality=data["nationality"] or "",
+            preferred_language=data["preferred_language"],
+        )
+        return redirect("screening_start", reference=case.reference)
+    return render(request, "web/case_create.html", {"form": form})
+
+
+@login_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = access.case_for(request.user, reference)
+    at = workflow.today()
+    assessment = adapter.assess_case(case, at)
+    role = access.role_of(request.user)
+    entitlements = [item for item in assessment.entitlements.entitlements if item.applies]
+    context = {
+        "case": case,
+        "assessment": assessment,
+        "entitlements": entitlements,
+        "overdue": [item for item in entitlements if item.overdue],
+        "screening": case.screenings.order_by("-number").first(),
+        "measures": case.measures.select_related("recorded_by", "overridden_by")[:50],
+        "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
+        "may_see_identity": bool(access.identity_fields_for(request.user)),
+        "stage_changes": case.stage_changes.all(),
+    }
+    return render(request, "web/case_detail.html", context)
+
+
+@login_required
+def rights_panel(request: HttpRequest, reference: str) -> HttpResponse:
+    """The rights panel alone (htmx refreshes it after a change)."""
+    case = access.case_for(request.user, reference)
+    assessment = adapter.assess_case(case, workflow.today())
+    entitlements = [item for item in assessment.entitlements.entitlements if item.applies]
+    return render(request, "web/partials/rights_panel.html", {"case": case, "entitlements": entitlements})
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why do you need to see the person's identity?"),
+        max_length=300,
+        help_text=gettext_lazy("This is written to the audit log with your name and the time."),
+    )
+
+
+@login_required
+def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
+    """Show identity after the user states why; each view is audited."""
+    case = access.case_for(request.user, reference)
+    if not access.identity_fields_for(request.user):
+        raise PermissionDenied
+    form = RevealForm(request.POST or None)
+    identity = None
+    if request.method == "POST" and form.is_valid():
+        identity = access.reveal_identity(request.user, case, form.cleaned_data["reason"])
+    template = "web/partials/identity.html" if request.htmx else "web/case_identity.html"
+    return render(request, template, {"case": case, "form": form, "identity": identity})
+
+
+@login_required
+@require_POST
+def case_move(request: HttpRequest, reference: str) -> HttpResponse:
+    case = access.case_for(request.user, reference, "case.transition")
+    target = request.POST.get("stage", "")
+    if target not in set(Stage):
+        raise PermissionDenied
+    workflow.move(request.user, case, target, request.POST.get("note", ""))
+    return redirect("case_detail", reference=case.reference)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"title": _("Not found"), "status": 404}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"title": _("Not allowed"), "status": 403}, status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/error.html", {"title": _("Something went wrong"), "status": 500}, status=500)
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("cases/", case_list, name="case_list"),
+    path("cases/new/", case_create, name="case_create"),
+    path("cases/<str:reference>/", case_detail, name="case_detail"),
+    path("cases/<str:reference>/rights/", rights_panel, name="rights_panel"),
+    path("cases/<str:reference>/identity/", case_identity, name="case_identity"),
+    path("cases/<str:reference>/stage/", case_move, name="case_move"),
+]
