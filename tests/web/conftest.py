@@ -42,6 +42,8 @@ CHILD_UNCERTAIN_AGE = {
 
 @pytest.fixture(autouse=True)
 def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
+    # A fast hasher: the real one is slow by design, and every test creates its users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RIGHTSFIRST_MASTER_KEY_FILE = tmp_path / "master.key"
     monkeypatch.delenv("RIGHTSFIRST_MASTER_KEY", raising=False)
     from rightsfirst.web import crypto
@@ -115,6 +117,7 @@ def make_case(users: dict[str, Any]) -> Callable[..., Case]:
         if situation is not None:
             workflow.screen(user, case, situation)
         case.refresh_from_db()
-        return case
+        made: Case = case
+        return made
 
     return make

@@ -109,9 +109,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Plain storage: pages work without a collectstatic step (`make run`, tests). A production
+    # deployment that runs collectstatic can switch to whitenoise's manifest storage for
+    # cache-busting names (RIGHTSFIRST_STATIC_MANIFEST=1).
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if os.environ.get("RIGHTSFIRST_STATIC_MANIFEST") == "1"
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # Tests and the development server serve straight from the packages (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True

@@ -10,6 +10,7 @@ from rightsfirst.web.views import (
     framework_browser,
     measures,
     records,
+    rights_sheet,
     screening,
 )
 
@@ -22,6 +23,7 @@ urlpatterns = [
     *screening.urlpatterns,
     *measures.urlpatterns,
     *records.urlpatterns,
+    *rights_sheet.urlpatterns,
     *dashboard.urlpatterns,
     *framework_browser.urlpatterns,
 ]

@@ -1,5 +1,629 @@
-"""The REST API (django-ninja), with an OpenAPI schema at /api/openapi.json and docs at /api/docs."""
+"""The REST API (django-ninja), with an OpenAPI schema at /api/openapi.json and docs at /api/docs.
 
-from ninja import NinjaAPI
+Callers authenticate with `Authorization: Bearer <token>` (see the `issue_api_token` command);
+a session cookie alone never authenticates an API call, so the API needs no CSRF token.
+Every endpoint asks access.py exactly as the pages do: a role that may not do something at all
+gets 403; a case that does not exist and a case the caller may not see both get the same 404.
+Everything returned is pseudonymous: cases are named by their reference, never by the person.
+"""
 
-api = NinjaAPI(title="Rightsfirst API", version="1")
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import ninja
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.template import engines
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Body, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.openapi.docs import Swagger
+from ninja.security import HttpBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from rightsfirst import engine
+from rightsfirst.engine.inputs import SITUATION_SPEC
+from rightsfirst.engine.results import FINDING_RANK
+from rightsfirst.engine.spec import json_schema
+from rightsfirst.web import access, adapter, audit, workflow
+from rightsfirst.web.lifecycle import Stage
+from rightsfirst.web.models import ApiToken, Case, Measure, Screening, ServiceEvent
+from rightsfirst.web.roles import may_record_measure
+
+# --- Authentication --------------------------------------------------------------------------
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>`, checked against the stored hashes of live tokens."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        """The token's user, or None (401) for an unknown, revoked or inactive one.
+
+        A valid token whose user's role may not use the API at all is refused with 403.
+        """
+        record = ApiToken.find(token)
+        if record is None:
+            return None
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+        # The rest of the request (middleware included: no-store caching) acts as this user,
+        # never as whoever a session cookie on the same request might belong to.
+        request.user = record.user
+        access.require(record.user, "api.use")
+        return record.user
+
+
+# --- Interactive documentation, served without any CDN --------------------------------------
+
+# django-ninja ships Swagger UI in its package. It is not an installed app here, so its stock
+# template would fall back to a CDN; these few files are served from the package instead, so that
+# opening the docs neither needs a good connection nor tells a third party about the visit.
+SWAGGER_DIR = Path(ninja.__file__).resolve().parent / "static" / "ninja"
+DOCS_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-init.js": "text/javascript",
+    "favicon.png": "image/png",
+}
+DOCS_PAGE = """{% load i18n %}<!DOCTYPE html>
+<html lang="{{ LANGUAGE_CODE|default:'en' }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<link rel="stylesheet" href="{{ assets.css }}">
+<link rel="icon" href="{{ assets.icon }}" type="image/png">
+</head>
+<body data-csrf-token="" data-api-csrf="">
+<noscript><p>{% blocktranslate with url=schema_url %}This page needs JavaScript. The API schema itself is at \
+<a href="{{ url }}">{{ url }}</a>.{% endblocktranslate %}</p></noscript>
+{{ swagger_settings|json_script:"swagger-settings" }}
+<div id="swagger-ui"></div>
+<script src="{{ assets.bundle }}"></script>
+<script src="{{ assets.init }}"></script>
+</body>
+</html>
+"""
+
+
+class LocalSwagger(Swagger):
+    """Swagger UI from the files bundled with django-ninja, never from a CDN."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        """The docs page, with Swagger UI's settings as JSON data (no inline script)."""
+        settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+
+        def asset(name: str) -> str:
+            return reverse(f"{api.urls_namespace}:docs_asset", kwargs={"name": name})
+
+        context = {
+            "title": _("Rightsfirst API"),
+            "schema_url": settings["url"],
+            "swagger_settings": settings,
+            "assets": {
+                "css": asset("swagger-ui.css"),
+                "icon": asset("favicon.png"),
+                "bundle": asset("swagger-ui-bundle.js"),
+                "init": asset("swagger-ui-init.js"),
+            },
+        }
+        template = engines["django"].from_string(DOCS_PAGE)
+        return HttpResponse(template.render(context, request))
+
+
+api = NinjaAPI(
+    title="Rightsfirst API",
+    version="1",
+    description=(
+        "Pseudonymous access to cases: screening, entitlements, review of measures and services. "
+        "Authenticate with `Authorization: Bearer <token>`. A case that does not exist and a case you may "
+        "not see both answer 404. Engine inputs follow the JSON Schemas in docs/schema (situation.v1.json, "
+        "measure.v1.json); results follow the result schemas there."
+    ),
+    auth=TokenAuth(),
+    # Swagger UI would otherwise send the schema's address to its public validator for a badge.
+    docs=LocalSwagger(settings={"validatorUrl": None}),
+    docs_url="/docs",
+)
+
+
+@api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")
+def docs_asset(request: HttpRequest, name: str) -> FileResponse:
+    """One of the Swagger UI files bundled with django-ninja (a fixed list: no path from the URL)."""
+    if name not in DOCS_ASSETS:
+        raise Http404("not found")
+    response = FileResponse((SWAGGER_DIR / name).open("rb"), content_type=DOCS_ASSETS[name])
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+def _error(request: HttpRequest, detail: Any, status: int, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # One fixed body, so an unknown reference and a forbidden one cannot be told apart.
+    return _error(request, _("Not found."), 404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, _("Your role does not allow this."), 403)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = _error(request, _("A valid API token is required (Authorization: Bearer <token>)."), 401)
+    response["WWW-Authenticate"] = 'Bearer realm="rightsfirst"'
+    return response
+
+
+_PATH_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def input_error_loc(path: str) -> list[str | int]:
+    """The engine's field path ("person.age", "actions[0]") as a location in the request body.
+
+    The screening body is the situation itself, so the engine's leading "situation" is dropped.
+    """
+    parts: list[str | int] = []
+    if path != "(top level)":
+        for index, name in _PATH_PART.findall(path):
+            parts.append(int(index) if index else name)
+    if parts[:1] == ["situation"]:
+        parts = parts[1:]
+    return ["body", *parts]
+
+
+def input_error_detail(exc: engine.InputError) -> list[dict[str, Any]]:
+    """An engine InputError in the shape of the API's other validation errors."""
+    return [{"loc": input_error_loc(exc.path), "msg": exc.problem, "allowed": list(exc.allowed)}]
+
+
+@api.exception_handler(engine.InputError)
+def _bad_input(request: HttpRequest, exc: engine.InputError) -> HttpResponse:
+    return _error(request, input_error_detail(exc), 422)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Every body parameter is called `payload`; leaving that name out of the location makes
+    # these errors point into the body just as the engine's own errors do.
+    detail = []
+    for error in exc.errors:
+        loc = list(error.get("loc", ()))
+        if loc[:2] == ["body", "payload"]:
+            loc = ["body", *loc[2:]]
+        detail.append({**error, "loc": loc})
+    return _error(request, detail, 422)
+
+
+class Invalid(Exception):
+    """A check the API makes itself, answered in the same shape as the engine's InputError."""
+
+    def __init__(self, loc: list[str | int], msg: str, allowed: list[str] | None = None) -> None:
+        self.loc = loc
+        self.msg = msg
+        self.allowed = allowed or []
+        super().__init__(msg)
+
+
+@api.exception_handler(Invalid)
+def _invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
+    return _error(request, [{"loc": exc.loc, "msg": exc.msg, "allowed": exc.allowed}], 422)
+
+
+# --- Schemas -----------------------------------------------------------------------------------
+
+
+class CaseOut(Schema):
+    """A case, pseudonymous: its reference, never the person."""
+
+    reference: str
+    stage: str
+    referred_on: dt.date
+    reasonable_grounds_on: dt.date | None
+    identified_on: dt.date | None
+    reflection_period_started_on: dt.date | None
+    reflection_period_days: int | None
+    finding: str = Field(description="The latest screening's finding; empty until the case is screened.")
+    treated_as_child: bool
+    forms_of_exploitation: list[str]
+    overdue_count: int
+    next_due: dt.date | None
+    holding_agency: str = Field(description="The name of the agency holding the case.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CaseFilters(Schema):
+    limit: int = Field(25, ge=1, le=100, description="At most this many cases.")
+    offset: int = Field(0, ge=0, description="Skip this many cases first.")
+    stage: Stage | None = Field(None, description="Only cases in this stage.")
+    finding: str | None = Field(
+        None, description=f"Only cases whose latest screening found this: {', '.join(sorted(FINDING_RANK))}."
+    )
+    child: bool | None = Field(None, description="true: only children; false: only adults.")
+
+
+class CasePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CaseOut]
+
+
+class ScreeningOut(Schema):
+    number: int
+    finding: str
+    treated_as_child: bool
+    framework_version: str
+    profile: str
+    assessed_on: dt.date
+    created_at: dt.datetime
+    situation: dict[str, Any] = Field(description="The facts screened (docs/schema/situation.v1.json).")
+    result: dict[str, Any] = Field(description="The engine's result (docs/schema/screening-result.v1.json).")
+
+
+class MeasureReviewIn(BaseModel):
+    """A proposed measure: its type, date and facts (docs/schema/measure.v1.json), all at the top level."""
+
+    # A plain pydantic model: ninja's Schema reads attributes and would drop the facts.
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="The measure type, e.g. support_offer, detention, return.")
+    date: dt.date | None = Field(None, description="When it was or is to be taken; today if left out.")
+
+
+class MeasureIn(BaseModel):
+    """A measure to record: type, date and facts at the top level, plus what the engine does not read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="The measure type, e.g. support_offer, detention, return.")
+    date: dt.date = Field(description="When the measure was or is to be taken.")
+    override_justification: str = Field(
+        "",
+        max_length=4000,
+        description="Coordinators only: the written reasons for recording a measure the review found a violation.",
+    )
+    details: dict[str, Any] = Field(default_factory=dict, description="Further details the engine does not use.")
+
+
+class MeasureOut(Schema):
+    id: int
+    type: str
+    decided_on: dt.date
+    facts: dict[str, Any]
+    details: dict[str, Any]
+    outcome: str
+    overridden: bool
+    override_justification: str
+    framework_version: str
+    agency: str
+    recorded_at: dt.datetime
+    review: dict[str, Any] = Field(description="The review when it was saved (docs/schema/review-result.v1.json).")
+
+
+class ServiceIn(Schema):
+    entitlement: str = Field(description="The id of one of the case's entitlements (see /entitlements).")
+    status: ServiceEvent.Status
+    date: dt.date
+    note: str = Field("", max_length=4000)
+
+
+class ServiceOut(Schema):
+    id: int
+    entitlement: str
+    status: str
+    date: dt.date
+    agency: str
+    note: str
+    recorded_at: dt.datetime
+
+
+class Problem(Schema):
+    detail: Any
+
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth
+
+
+def _case(request: HttpRequest, reference: str, action: str = "case.view") -> Case:
+    """The case, if the caller's role allows `action` at all (else 403) and may act on this case (else 404)."""
+    user = _user(request)
+    access.require(user, action)
+    return access.case_for(user, reference.strip().upper(), action)
+
+
+def _viewed(request: HttpRequest, case: Case, what: str) -> None:
+    audit.record(_user(request), "api.case.view", case=case, target=what)
+
+
+def case_out(case: Case) -> dict[str, Any]:
+    """The pseudonymous view of a case. Built field by field so nothing about the person slips in."""
+    return {
+        "reference": case.reference,
+        "stage": case.stage,
+        "referred_on": case.referred_on,
+        "reasonable_grounds_on": case.reasonable_grounds_on,
+        "identified_on": case.identified_on,
+        "reflection_period_started_on": case.reflection_period_started_on,
+        "reflection_period_days": case.reflection_period_days,
+        "finding": case.finding,
+        "treated_as_child": case.treated_as_child,
+        "forms_of_exploitation": [item for item in case.forms_of_exploitation.split(",") if item],
+        "overdue_count": case.overdue_count,
+        "next_due": case.next_due,
+        "holding_agency": case.holding_agency.name,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
+
+
+def screening_out(screening: Screening) -> dict[str, Any]:
+    """A stored screening with its result."""
+    return {
+        "number": screening.number,
+        "finding": screening.finding,
+        "treated_as_child": screening.treated_as_child,
+        "framework_version": screening.framework_version,
+        "profile": screening.profile,
+        "assessed_on": screening.assessed_on,
+        "created_at": screening.created_at,
+        "situation": screening.situation,
+        "result": screening.result,
+    }
+
+
+def measure_out(measure: Measure) -> dict[str, Any]:
+    """A stored measure with the review it was saved under."""
+    return {
+        "id": measure.pk,
+        "type": measure.measure_type,
+        "decided_on": measure.decided_on,
+        "facts": measure.facts,
+        "details": measure.details,
+        "outcome": measure.outcome,
+        "overridden": measure.overridden,
+        "override_justification": measure.override_justification,
+        "framework_version": measure.framework_version,
+        "agency": measure.agency.name,
+        "recorded_at": measure.recorded_at,
+        "review": measure.review,
+    }
+
+
+def service_out(event: ServiceEvent) -> dict[str, Any]:
+    """One recorded step for an entitlement."""
+    return {
+        "id": event.pk,
+        "entitlement": event.entitlement,
+        "status": event.status,
+        "date": event.on,
+        "agency": event.agency.name,
+        "note": event.note,
+        "recorded_at": event.recorded_at,
+    }
+
+
+def _parse_measure(measure_type: str, date: dt.date | None, facts: dict[str, Any]) -> engine.Measure:
+    # Validated (and its type resolved from any alias) before any role check on the type,
+    # so that "removal" is checked as the "return" it is.
+    return engine.measure_from_data(adapter.measure_data(measure_type, date, facts))
+
+
+# --- Cases -------------------------------------------------------------------------------------
+
+
+@api.get("/cases", response={200: CasePage, 403: Problem, 422: Problem}, tags=["cases"])
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
+    """The cases the caller may see (held by or referred to their agency), most recently changed first."""
+    user = _user(request)
+    access.require(user, "case.list")
+    cases = access.visible_cases(user).select_related("holding_agency")
+    used: dict[str, str] = {}
+    if filters.stage is not None:
+        cases = cases.filter(stage=filters.stage.value)
+        used["stage"] = filters.stage.value
+    if filters.finding is not None:
+        if filters.finding not in FINDING_RANK:
+            raise Invalid(["query", "finding"], _("not a known finding"), sorted(FINDING_RANK))
+        cases = cases.filter(finding=filters.finding)
+        used["finding"] = filters.finding
+    if filters.child is not None:
+        cases = cases.filter(treated_as_child=filters.child)
+        used["child"] = "true" if filters.child else "false"
+    if used:
+        # As on the case list page, a search is audited; the filters carry nothing about a person.
+        audit.record(user, "api.case.search", target="&".join(f"{k}={v}" for k, v in used.items()))
+    cases = cases.order_by("-updated_at", "-id")
+    start, end = filters.offset, filters.offset + filters.limit
+    return {
+        "count": cases.count(),
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [case_out(case) for case in cases[start:end]],
+    }
+
+
+@api.get("/cases/{reference}", response={200: CaseOut, 403: Problem, 404: Problem}, tags=["cases"])
+def get_case(request: HttpRequest, reference: str) -> Any:
+    """One case's summary: stage, dates, latest finding and the state of its deadlines."""
+    case = _case(request, reference)
+    _viewed(request, case, "case")
+    return case_out(case)
+
+
+# --- Screening ---------------------------------------------------------------------------------
+
+
+@api.post(
+    "/cases/{reference}/screenings",
+    response={201: ScreeningOut, 403: Problem, 404: Problem, 422: Problem},
+    tags=["screening"],
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": json_schema(SITUATION_SPEC)}}}},
+)
+def create_screening(request: HttpRequest, reference: str, payload: Body[dict[str, Any]]) -> Any:
+    """Screen the facts (the engine's situation, docs/schema/situation.v1.json) and keep the result.
+
+    A re-screening adds a new numbered screening; earlier ones are kept. Invalid facts answer 422
+    naming the field and, where there is a fixed list, the values allowed.
+    """
+    case = _case(request, reference, "screening.edit")
+    screening = workflow.screen(_user(request), case, payload)
+    return Status(201, screening_out(screening))
+
+
+@api.get(
+    "/cases/{reference}/screenings",
+    response={200: list[ScreeningOut], 403: Problem, 404: Problem},
+    tags=["screening"],
+)
+def list_screenings(request: HttpRequest, reference: str) -> Any:
+    """Every screening of the case, latest first."""
+    case = _case(request, reference)
+    _viewed(request, case, "screenings")
+    return [screening_out(item) for item in case.screenings.order_by("-number")]
+
+
+# --- Entitlements ------------------------------------------------------------------------------
+
+
+@api.get(
+    "/cases/{reference}/entitlements",
+    response={200: dict[str, Any], 403: Problem, 404: Problem},
+    tags=["entitlements"],
+)
+def get_entitlements(request: HttpRequest, reference: str) -> Any:
+    """What the person is owed today, with basis, duty bearer, due dates and status.
+
+    Follows docs/schema/entitlements-result.v1.json.
+    """
+    case = _case(request, reference)
+    _viewed(request, case, "entitlements")
+    return adapter.assess_case(case, workflow.today()).entitlements.to_json()
+
+
+# --- Measures ----------------------------------------------------------------------------------
+
+
+@api.post(
+    "/cases/{reference}/measures/review",
+    response={200: dict[str, Any], 403: Problem, 404: Problem, 422: Problem},
+    tags=["measures"],
+)
+def review_measure(request: HttpRequest, reference: str, payload: MeasureReviewIn) -> Any:
+    """The engine's review of a proposed measure, in the context of the case. Saves nothing.
+
+    Follows docs/schema/review-result.v1.json.
+    """
+    case = _case(request, reference)
+    facts = dict(payload.model_extra or {})
+    measure = _parse_measure(payload.type, payload.date, facts)
+    _viewed(request, case, f"review of {measure.type}")
+    return workflow.review(case, measure.type, facts, payload.date).to_json()
+
+
+@api.post(
+    "/cases/{reference}/measures",
+    response={201: MeasureOut, 403: Problem, 404: Problem, 409: dict[str, Any], 422: dict[str, Any]},
+    tags=["measures"],
+)
+def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> Any:
+    """Review the measure and record it only if the review allows it.
+
+    409 with the review when the engine finds a violation (a coordinator may record it anyway with
+    `override_justification`); 422 with the review when it asks for a written `justification`.
+    """
+    user = _user(request)
+    case = _case(request, reference, "measure.record")
+    facts = dict(payload.model_extra or {})
+    measure = _parse_measure(payload.type, payload.date, facts)
+    if not may_record_measure(access.role_of(user), measure.type):
+        raise PermissionDenied
+    override = payload.override_justification.strip()
+    if override and not access.may(user, "measure.override"):
+        raise PermissionDenied
+    try:
+        saved = workflow.record_measure(
+            user, case, measure.type, facts, payload.date, details=payload.details, override_justification=override
+        )
+    except workflow.MeasureBlocked as blocked:
+        return Status(
+            409,
+            {
+                "detail": _("The review found a violation, so the measure was not recorded."),
+                "review": blocked.review.to_json(),
+            },
+        )
+    except workflow.JustificationNeeded as needed:
+        message = _("The review asks for a written justification before the measure can be recorded.")
+        return Status(
+            422,
+            {
+                "detail": [{"loc": ["body", "justification"], "msg": message, "missing": list(needed.review.missing)}],
+                "missing": list(needed.review.missing),
+                "review": needed.review.to_json(),
+            },
+        )
+    return Status(201, measure_out(saved))
+
+
+@api.get(
+    "/cases/{reference}/measures",
+    response={200: list[MeasureOut], 403: Problem, 404: Problem},
+    tags=["measures"],
+)
+def list_measures(request: HttpRequest, reference: str) -> Any:
+    """The measures recorded on the case, latest first, each with the review it was saved under."""
+    case = _case(request, reference)
+    _viewed(request, case, "measures")
+    return [measure_out(item) for item in case.measures.select_related("agency")]
+
+
+# --- Services ----------------------------------------------------------------------------------
+
+
+@api.get(
+    "/cases/{reference}/services",
+    response={200: list[ServiceOut], 403: Problem, 404: Problem},
+    tags=["services"],
+)
+def list_services(request: HttpRequest, reference: str) -> Any:
+    """Every step recorded for the case's entitlements, oldest first; the latest per entitlement is its status."""
+    case = _case(request, reference)
+    _viewed(request, case, "services")
+    return [service_out(item) for item in case.service_events.select_related("agency")]
+
+
+@api.post(
+    "/cases/{reference}/services",
+    response={201: ServiceOut, 403: Problem, 404: Problem, 422: Problem},
+    tags=["services"],
+)
+def create_service(request: HttpRequest, reference: str, payload: ServiceIn) -> Any:
+    """Record a step (offered, accepted, refused, delivered ...) for one of the case's entitlements."""
+    case = _case(request, reference, "service.record")
+    if payload.date > workflow.today():
+        raise Invalid(["body", "date"], _("this date is in the future"))
+    listed = [item.id for item in adapter.assess_case(case, workflow.today()).entitlements.entitlements if item.applies]
+    if payload.entitlement not in listed:
+        raise Invalid(["body", "entitlement"], _("not one of this case's entitlements"), listed)
+    event = workflow.record_service(
+        _user(request), case, payload.entitlement, payload.status.value, payload.date, note=payload.note.strip()
+    )
+    return Status(201, service_out(event))

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
+from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Person
 
 PAGE_SIZE = 25
@@ -157,7 +158,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "entitlements": entitlements,
         "overdue": [item for item in entitlements if item.overdue],
         "screening": case.screenings.order_by("-number").first(),
-        "measures": case.measures.select_related("recorded_by", "overridden_by")[:50],
+        "measures": [(item, type_label(item.measure_type)) for item in case.measures.all()[:5]],
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user)),
         "stage_changes": case.stage_changes.all(),

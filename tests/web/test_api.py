@@ -1,0 +1,532 @@
+"""The REST API: token authentication, the same permission checks as the pages, pseudonymous answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from rightsfirst.web import workflow
+from rightsfirst.web.models import ApiToken, AuditEvent, Case, Measure, Screening, ServiceEvent
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY
+
+SHELTER_ON_TESTIMONY = {"type": "support_offer", "service": "shelter", "conditional_on_testimony": True}
+UNKNOWN_REFERENCE = "RF-0000-0000"
+
+
+@pytest.fixture
+def tokens(users: dict[str, Any]) -> dict[str, str]:
+    """One live API token per user."""
+    return {name: ApiToken.issue(user, f"{name} test token")[1] for name, user in users.items()}
+
+
+class Api:
+    """A test client that sends a Bearer token and JSON bodies."""
+
+    def __init__(self, token: str | None, client: Client | None = None) -> None:
+        self.client = client or Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post(f"/api{path}", json.dumps(body), content_type="application/json", headers=self.headers)
+
+
+@pytest.fixture
+def api_for(tokens: dict[str, str]) -> Callable[[str], Api]:
+    return lambda name: Api(tokens[name])
+
+
+@pytest.fixture
+def case(make_case: Callable[..., Case]) -> Case:
+    return make_case(ADULT_SITUATION)
+
+
+def assert_pseudonymous(response: Any, case: Any) -> None:
+    """Nothing of the person's identity, nor their record's id, anywhere in the answer."""
+    body = response.content.decode()
+    for value in IDENTITY.values():
+        if value:
+            assert value not in body
+    assert str(case.person.pk) not in body
+    assert str(case.person.pk).replace("-", "") not in body
+
+
+# --- Authentication ----------------------------------------------------------------------------
+
+
+def test_calls_without_a_valid_token_are_refused_with_401(
+    case: Case, users: dict[str, Any], client_for: Callable[[str], Client]
+) -> None:
+    revoked, revoked_token = ApiToken.issue(users["case_worker"], "old")
+    revoked.revoked_at = timezone.now()
+    revoked.save()
+    for api in (Api(None), Api("rf_not-a-real-token"), Api(revoked_token)):
+        response = api.get("/cases")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert api.get(f"/cases/{case.reference}").status_code == 401
+    # A signed-in browser session is not enough: the API only accepts tokens.
+    session = client_for("case_worker")
+    assert session.get("/api/cases").status_code == 401
+    assert session.get(f"/api/cases/{case.reference}").status_code == 401
+
+
+def test_a_token_of_an_inactive_user_is_refused(users: dict[str, Any], tokens: dict[str, str]) -> None:
+    users["case_worker"].is_active = False
+    users["case_worker"].save()
+    assert Api(tokens["case_worker"]).get("/cases").status_code == 401
+
+
+def test_a_valid_token_is_marked_as_used(
+    users: dict[str, Any], tokens: dict[str, str], api_for: Callable[[str], Api]
+) -> None:
+    record = ApiToken.objects.get(user=users["case_worker"])
+    assert record.last_used_at is None
+    assert api_for("case_worker").get("/cases").status_code == 200
+    record.refresh_from_db()
+    assert record.last_used_at is not None
+
+
+def test_token_calls_need_no_csrf_token(case: Case, tokens: dict[str, str]) -> None:
+    api = Api(tokens["case_worker"], Client(enforce_csrf_checks=True))
+    response = api.post(f"/cases/{case.reference}/screenings", ADULT_SITUATION)
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_monitor_token_may_not_use_the_case_endpoints(case: Case, api_for: Callable[[str], Api]) -> None:
+    monitor = api_for("monitor")
+    assert monitor.get("/cases").status_code == 403
+    for path in ("", "/screenings", "/entitlements", "/measures", "/services"):
+        assert monitor.get(f"/cases/{case.reference}{path}").status_code in (403, 404)
+    assert monitor.post(f"/cases/{case.reference}/screenings", ADULT_SITUATION).status_code in (403, 404)
+    assert monitor.post(
+        f"/cases/{case.reference}/measures", {**SHELTER_ON_TESTIMONY, "date": workflow.today().isoformat()}
+    ).status_code in (
+        403,
+        404,
+    )
+    assert Screening.objects.filter(case=case).count() == 1
+    assert not Measure.objects.exists()
+
+
+# --- Cases -------------------------------------------------------------------------------------
+
+
+def test_the_case_list_holds_only_the_cases_the_caller_may_see(
+    make_case: Callable[..., Case], api_for: Callable[[str], Api]
+) -> None:
+    adult = make_case(ADULT_SITUATION)
+    child = make_case(CHILD_UNCERTAIN_AGE)
+    listed = api_for("case_worker").get("/cases").json()
+    assert listed["count"] == 2
+    assert {item["reference"] for item in listed["items"]} == {adult.reference, child.reference}
+    assert api_for("outsider").get("/cases").json() == {"count": 0, "limit": 25, "offset": 0, "items": []}
+    # The first responder works in the police, which holds none of the shelter's cases.
+    assert api_for("first_responder").get("/cases").json()["count"] == 0
+
+
+def test_the_case_list_filters_and_pages(make_case: Callable[..., Case], api_for: Callable[[str], Api]) -> None:
+    adult = make_case(ADULT_SITUATION)
+    child = make_case(CHILD_UNCERTAIN_AGE)
+    unscreened = make_case()
+    api = api_for("case_worker")
+    assert [item["reference"] for item in api.get("/cases", child="true").json()["items"]] == [child.reference]
+    assert {item["reference"] for item in api.get("/cases", child="false").json()["items"]} == {
+        adult.reference,
+        unscreened.reference,
+    }
+    assert [item["reference"] for item in api.get("/cases", stage="referred").json()["items"]] == [unscreened.reference]
+    assert [item["reference"] for item in api.get("/cases", finding="established").json()["items"]] == [adult.reference]
+    first = api.get("/cases", limit=2).json()
+    rest = api.get("/cases", limit=2, offset=2).json()
+    assert first["count"] == rest["count"] == 3
+    assert len(first["items"]) == 2 and len(rest["items"]) == 1
+    assert {item["reference"] for item in first["items"] + rest["items"]} == {
+        adult.reference,
+        child.reference,
+        unscreened.reference,
+    }
+    assert AuditEvent.objects.filter(action="api.case.search", target="child=true").exists()
+
+
+def test_bad_case_list_filters_answer_422_naming_the_parameter(
+    make_case: Callable[..., Case], api_for: Callable[[str], Api]
+) -> None:
+    api = api_for("case_worker")
+    response = api.get("/cases", finding="guilty")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "finding"]
+    assert "established" in error["allowed"]
+    assert api.get("/cases", stage="nowhere").status_code == 422
+    assert api.get("/cases", limit=0).status_code == 422
+    assert api.get("/cases", limit=1000).status_code == 422
+
+
+def test_a_case_answers_with_its_pseudonymous_summary_and_the_view_is_audited(
+    case: Case, api_for: Callable[[str], Api]
+) -> None:
+    response = api_for("case_worker").get(f"/cases/{case.reference}")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["reference"] == case.reference
+    assert data["stage"] == "screening"
+    assert data["finding"] == "established"
+    assert data["treated_as_child"] is False
+    assert data["forms_of_exploitation"] == ["forced_labour"]
+    assert data["holding_agency"] == "Fictional Shelter"
+    assert data["next_due"] == (case.next_due.isoformat() if case.next_due else None)
+    assert "person" not in data
+    assert_pseudonymous(response, case)
+    entry = AuditEvent.objects.get(action="api.case.view")
+    assert entry.case_reference == case.reference
+    assert entry.username == "case_worker"
+
+
+def test_unknown_and_forbidden_references_answer_the_same_not_found(case: Case, api_for: Callable[[str], Api]) -> None:
+    unknown = api_for("case_worker").get(f"/cases/{UNKNOWN_REFERENCE}")
+    forbidden = api_for("outsider").get(f"/cases/{case.reference}")
+    assert unknown.status_code == forbidden.status_code == 404
+    assert unknown.content == forbidden.content
+    for path in ("/screenings", "/entitlements", "/measures", "/services"):
+        unknown = api_for("case_worker").get(f"/cases/{UNKNOWN_REFERENCE}{path}")
+        forbidden = api_for("outsider").get(f"/cases/{case.reference}{path}")
+        assert unknown.status_code == forbidden.status_code == 404
+        assert unknown.content == forbidden.content
+    unknown = api_for("case_worker").post(f"/cases/{UNKNOWN_REFERENCE}/screenings", ADULT_SITUATION)
+    forbidden = api_for("outsider").post(f"/cases/{case.reference}/screenings", ADULT_SITUATION)
+    assert unknown.status_code == forbidden.status_code == 404
+    assert unknown.content == forbidden.content
+    assert Screening.objects.filter(case=case).count() == 1
+    assert not AuditEvent.objects.filter(action="api.case.view").exists()
+
+
+def test_no_answer_carries_the_persons_identity(case: Case, api_for: Callable[[str], Api]) -> None:
+    api = api_for("coordinator")
+    answers = [api.get("/cases"), api.get(f"/cases/{case.reference}")]
+    answers.append(api.post(f"/cases/{case.reference}/screenings", ADULT_SITUATION))
+    answers.append(api.post(f"/cases/{case.reference}/measures/review", {**SHELTER_ON_TESTIMONY}))
+    answers.append(
+        api.post(f"/cases/{case.reference}/measures", {**SHELTER_ON_TESTIMONY, "date": workflow.today().isoformat()})
+    )
+    answers.append(
+        api.post(
+            f"/cases/{case.reference}/measures",
+            {"type": "support_offer", "service": "medical_care", "date": workflow.today().isoformat()},
+        )
+    )
+    answers.append(
+        api.post(
+            f"/cases/{case.reference}/services",
+            {"entitlement": "information_on_rights", "status": "offered", "date": workflow.today().isoformat()},
+        )
+    )
+    for path in ("/screenings", "/entitlements", "/measures", "/services"):
+        answers.append(api.get(f"/cases/{case.reference}{path}"))
+    assert [answer.status_code for answer in answers] == [200, 200, 201, 200, 409, 201, 201, 200, 200, 200, 200]
+    for answer in answers:
+        assert_pseudonymous(answer, case)
+
+
+# --- Screening ---------------------------------------------------------------------------------
+
+
+def test_a_screening_is_stored_with_its_result_and_history_is_kept(
+    make_case: Callable[..., Case], api_for: Callable[[str], Api]
+) -> None:
+    case = make_case()
+    api = api_for("case_worker")
+    response = api.post(f"/cases/{case.reference}/screenings", CHILD_UNCERTAIN_AGE)
+    assert response.status_code == 201
+    data = response.json()
+    assert data["number"] == 1
+    assert data["framework_version"]
+    assert data["treated_as_child"] is True
+    assert data["result"]["citations"]
+    stored = Screening.objects.get(case=case)
+    assert stored.situation == CHILD_UNCERTAIN_AGE
+    assert stored.framework_version == data["framework_version"]
+    assert api.post(f"/cases/{case.reference}/screenings", ADULT_SITUATION).json()["number"] == 2
+    history = api.get(f"/cases/{case.reference}/screenings").json()
+    assert [item["number"] for item in history] == [2, 1]
+    assert history[0]["finding"] == "established"
+    assert AuditEvent.objects.filter(action="screening.record", case_reference=case.reference).count() == 2
+
+
+def test_bad_screening_facts_answer_422_naming_the_field_and_nothing_is_saved(
+    make_case: Callable[..., Case], api_for: Callable[[str], Api]
+) -> None:
+    case = make_case()
+    api = api_for("case_worker")
+    response = api.post(f"/cases/{case.reference}/screenings", {**ADULT_SITUATION, "person": {"age": "abc"}})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "person", "age"]
+    assert "number" in error["msg"]
+
+    response = api.post(f"/cases/{case.reference}/screenings", {**ADULT_SITUATION, "actions": ["walking"]})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "actions", 0]
+    assert "recruitment" in error["allowed"]
+
+    response = api.post(f"/cases/{case.reference}/screenings", {**ADULT_SITUATION, "favourite_colour": "blue"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "favourite_colour"]
+
+    assert api.post(f"/cases/{case.reference}/screenings", ["not", "a", "mapping"]).status_code == 422
+    assert not Screening.objects.filter(case=case).exists()
+    case.refresh_from_db()
+    assert case.stage == "referred"
+
+
+def test_a_role_that_may_not_screen_gets_403(case: Case, api_for: Callable[[str], Api]) -> None:
+    response = api_for("legal_adviser").post(f"/cases/{case.reference}/screenings", ADULT_SITUATION)
+    assert response.status_code == 403
+    assert Screening.objects.filter(case=case).count() == 1
+
+
+# --- Entitlements and measures -----------------------------------------------------------------
+
+
+def test_entitlements_follow_the_engine(case: Case, api_for: Callable[[str], Api]) -> None:
+    response = api_for("legal_adviser").get(f"/cases/{case.reference}/entitlements")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["schema"].startswith("rightsfirst.entitlements-result/")
+    assert any(item["applies"] for item in data["entitlements"])
+    assert all(item["conditional_on_cooperation"] is False for item in data["entitlements"])
+
+
+def test_the_review_endpoint_saves_nothing(case: Case, api_for: Callable[[str], Api]) -> None:
+    before = AuditEvent.objects.exclude(action="api.case.view").count()
+    response = api_for("case_worker").post(f"/cases/{case.reference}/measures/review", SHELTER_ON_TESTIMONY)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["outcome"] == "violation"
+    assert any("RPG.P8" in finding["citations"] for finding in data["findings"])
+    assert not Measure.objects.exists()
+    assert AuditEvent.objects.exclude(action="api.case.view").count() == before
+
+
+def test_a_bad_measure_answers_422_with_the_allowed_values(case: Case, api_for: Callable[[str], Api]) -> None:
+    api = api_for("case_worker")
+    response = api.post(f"/cases/{case.reference}/measures/review", {"type": "banishment"})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "type"]
+    assert "support_offer" in error["allowed"]
+    response = api.post(
+        f"/cases/{case.reference}/measures", {"type": "support_offer", "date": "2026-01-01", "service": "pizza"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "service"]
+    # The date is required to record a measure, and must be a date.
+    response = api.post(f"/cases/{case.reference}/measures", {"type": "support_offer"})
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "date"]]
+    assert (
+        api.post(f"/cases/{case.reference}/measures", {"type": "support_offer", "date": "yesterday"}).status_code == 422
+    )
+    assert not Measure.objects.exists()
+
+
+def test_shelter_conditional_on_testimony_is_blocked_with_409(case: Case, api_for: Callable[[str], Api]) -> None:
+    response = api_for("case_worker").post(
+        f"/cases/{case.reference}/measures", {**SHELTER_ON_TESTIMONY, "date": workflow.today().isoformat()}
+    )
+    assert response.status_code == 409
+    assert "RPG.P8" in response.content.decode()
+    assert response.json()["review"]["outcome"] == "violation"
+    assert not Measure.objects.exists()
+    assert not AuditEvent.objects.filter(action="measure.record").exists()
+
+
+def test_only_a_coordinator_may_override_and_the_override_is_audited(case: Case, api_for: Callable[[str], Api]) -> None:
+    body = {
+        **SHELTER_ON_TESTIMONY,
+        "date": workflow.today().isoformat(),
+        "override_justification": "Court order 12/2026 pending appeal",
+    }
+    assert api_for("case_worker").post(f"/cases/{case.reference}/measures", body).status_code == 403
+    assert not Measure.objects.exists()
+    response = api_for("coordinator").post(f"/cases/{case.reference}/measures", body)
+    assert response.status_code == 201
+    data = response.json()
+    assert data["overridden"] is True
+    assert data["outcome"] == "violation"
+    assert data["facts"] == {"service": "shelter", "conditional_on_testimony": True}
+    measure = Measure.objects.get(case=case)
+    assert measure.overridden and measure.override_justification == "Court order 12/2026 pending appeal"
+    entry = AuditEvent.objects.get(action="measure.override")
+    assert entry.case_reference == case.reference
+    assert entry.username == "coordinator"
+    assert entry.reason == "Court order 12/2026 pending appeal"
+    listed = api_for("case_worker").get(f"/cases/{case.reference}/measures").json()
+    assert [item["id"] for item in listed] == [measure.pk]
+
+
+def test_a_measure_that_needs_a_justification_answers_422_until_it_is_given(
+    case: Case, api_for: Callable[[str], Api]
+) -> None:
+    api = api_for("case_worker")
+    body = {"type": "testing", "test": "hiv", "date": workflow.today().isoformat()}
+    response = api.post(f"/cases/{case.reference}/measures", body)
+    assert response.status_code == 422
+    data = response.json()
+    assert data["review"]["outcome"] == "requires_justification"
+    assert data["missing"] and data["missing"] == data["review"]["missing"]
+    assert data["detail"][0]["loc"] == ["body", "justification"]
+    assert not Measure.objects.exists()
+    response = api.post(f"/cases/{case.reference}/measures", {**body, "justification": "Requested by the person"})
+    assert response.status_code == 201
+    assert response.json()["outcome"] == "requires_justification"
+
+
+def test_a_measure_type_reserved_to_another_role_gets_403(case: Case, api_for: Callable[[str], Api]) -> None:
+    body = {
+        "type": "identification_decision",
+        "decision": "presumed_victim",
+        "justification": "Indicators of forced labour and deception",
+        "date": workflow.today().isoformat(),
+    }
+    assert api_for("case_worker").post(f"/cases/{case.reference}/measures", body).status_code == 403
+    assert not Measure.objects.exists()
+    assert api_for("coordinator").post(f"/cases/{case.reference}/measures", body).status_code == 201
+    case.refresh_from_db()
+    assert case.reasonable_grounds_on == workflow.today()
+
+
+# --- Services ----------------------------------------------------------------------------------
+
+
+def test_a_service_step_shows_in_the_entitlements(case: Case, api_for: Callable[[str], Api]) -> None:
+    api = api_for("case_worker")
+    entitlements = api.get(f"/cases/{case.reference}/entitlements").json()["entitlements"]
+    chosen = next(item for item in entitlements if item["applies"] and item["status"] != "delivered")
+    today = workflow.today().isoformat()
+    body = {"entitlement": chosen["id"], "status": "delivered", "date": today, "note": "Room at the shelter"}
+    response = api.post(f"/cases/{case.reference}/services", body)
+    assert response.status_code == 201
+    assert response.json()["status"] == "delivered"
+    assert ServiceEvent.objects.get(case=case).entitlement == chosen["id"]
+    after = api.get(f"/cases/{case.reference}/entitlements").json()["entitlements"]
+    assert next(item for item in after if item["id"] == chosen["id"])["status"] == "delivered"
+    steps = api.get(f"/cases/{case.reference}/services").json()
+    assert [(item["entitlement"], item["status"], item["date"]) for item in steps] == [
+        (chosen["id"], "delivered", today)
+    ]
+    assert AuditEvent.objects.filter(action="service.record", case_reference=case.reference).exists()
+
+
+def test_bad_service_steps_answer_422_and_nothing_is_saved(case: Case, api_for: Callable[[str], Api]) -> None:
+    api = api_for("case_worker")
+    today = workflow.today()
+    response = api.post(
+        f"/cases/{case.reference}/services", {"entitlement": "a_castle", "status": "offered", "date": today.isoformat()}
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "entitlement"]
+    assert error["allowed"]
+    valid = error["allowed"][0]
+    response = api.post(
+        f"/cases/{case.reference}/services", {"entitlement": valid, "status": "maybe", "date": today.isoformat()}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "status"]
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    response = api.post(
+        f"/cases/{case.reference}/services", {"entitlement": valid, "status": "offered", "date": tomorrow}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "date"]
+    assert not ServiceEvent.objects.exists()
+
+
+def test_a_role_that_may_not_record_services_gets_403(
+    case: Case, users: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    # The first responder may not record services at all: 403, whatever the case.
+    response = Api(tokens["first_responder"]).post(
+        f"/cases/{case.reference}/services",
+        {"entitlement": "information_on_rights", "status": "offered", "date": workflow.today().isoformat()},
+    )
+    assert response.status_code == 403
+    assert not ServiceEvent.objects.exists()
+
+
+# --- Schema and docs ---------------------------------------------------------------------------
+
+
+def test_the_openapi_schema_lists_the_endpoints() -> None:
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    paths = set(schema["paths"])
+    assert {
+        "/api/cases",
+        "/api/cases/{reference}",
+        "/api/cases/{reference}/screenings",
+        "/api/cases/{reference}/entitlements",
+        "/api/cases/{reference}/measures/review",
+        "/api/cases/{reference}/measures",
+        "/api/cases/{reference}/services",
+    } <= paths
+    assert not any("assets" in path for path in paths)
+    assert any(item.get("scheme") == "bearer" for item in schema["components"]["securitySchemes"].values())
+    screening_body = schema["paths"]["/api/cases/{reference}/screenings"]["post"]["requestBody"]
+    assert "actions" in screening_body["content"]["application/json"]["schema"]["properties"]
+
+
+def test_the_docs_load_nothing_from_elsewhere() -> None:
+    client = Client()
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "https://" not in html and "http://" not in html and "//cdn" not in html
+    assert "onload=" not in html and "style=" not in html
+    assert 'id="swagger-settings"' in html
+    assert '"validatorUrl": null' in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-init.js", "favicon.png"):
+        assert f"/api/docs/assets/{asset}" in html
+        response = client.get(f"/api/docs/assets/{asset}")
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content)
+    assert client.get("/api/docs/assets/..%2F..%2Fmain.py").status_code == 404
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js.map").status_code == 404
+
+
+# --- Issuing tokens ----------------------------------------------------------------------------
+
+
+def test_the_command_prints_a_working_token_once_and_keeps_only_its_hash(case: Case, users: dict[str, Any]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("issue_api_token", "case_worker", "--name", "shelter reporting", stdout=out, stderr=err)
+    token = out.getvalue().strip()
+    record = ApiToken.objects.get(name="shelter reporting")
+    assert record.user == users["case_worker"]
+    assert token not in record.token_hash
+    assert ApiToken.find(token) == record
+    assert Api(token).get(f"/cases/{case.reference}").status_code == 200
+    entry = AuditEvent.objects.get(action="api.token.issue")
+    assert "shelter reporting" in entry.target and token not in entry.target
+
+
+@pytest.mark.parametrize(("username", "name"), [("nobody", "x"), ("monitor", "x"), ("case_worker", "  ")])
+def test_the_command_refuses_what_would_not_work(users: dict[str, Any], username: str, name: str) -> None:
+    with pytest.raises(CommandError):
+        call_command("issue_api_token", username, "--name", name, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not ApiToken.objects.exists()

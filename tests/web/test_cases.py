@@ -1,0 +1,133 @@
+"""Case pages: list, registration, case page with rights panel, identity, stage moves, rights sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from rightsfirst.engine.entitlement_rules.declarations import ALL_ENTITLEMENT_IDS
+from rightsfirst.web import workflow
+from rightsfirst.web.models import AuditEvent, Case
+from rightsfirst.web.rights_sheet import PLAIN_WORDS
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY
+
+
+def without_csrf(content: bytes) -> str:
+    """The page without its per-response CSRF tokens (masked differently on every render)."""
+    return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1", content.decode())
+
+
+def test_case_list_shows_only_the_agencys_cases(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    assert case.reference in client_for("case_worker").get("/cases/").content.decode()
+    assert case.reference not in client_for("outsider").get("/cases/").content.decode()
+
+
+@pytest.mark.parametrize("role", ["outsider", "monitor", "administrator"])
+def test_a_case_that_is_not_yours_looks_like_one_that_does_not_exist(make_case, client_for, role):
+    case = make_case(ADULT_SITUATION)
+    client = client_for(role)
+    forbidden = client.get(f"/cases/{case.reference}/")
+    missing = client.get("/cases/RF-0000-0000/")
+    assert forbidden.status_code == missing.status_code == 404
+    # The same page but for the address typed (echoed in the language form's return path).
+    assert without_csrf(forbidden.content).replace(case.reference, "REF") == without_csrf(missing.content).replace(
+        "RF-0000-0000", "REF"
+    )
+
+
+def test_case_page_shows_the_rights_panel_without_identity(make_case, client_for):
+    case = make_case(CHILD_UNCERTAIN_AGE, referred_on=workflow.today() - dt.timedelta(days=20))
+    page = client_for("case_worker").get(f"/cases/{case.reference}/").content.decode()
+    assert "Rights of the person" in page
+    assert "A guardian" in page and "Overdue" in page
+    for value in (IDENTITY["given_names"], IDENTITY["family_name"], IDENTITY["identity_documents"]):
+        assert value not in page
+
+
+def test_identity_needs_a_reason_and_every_view_is_audited(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    client = client_for("case_worker")
+    empty = client.post(f"/cases/{case.reference}/identity/", {"reason": ""})
+    assert IDENTITY["family_name"] not in empty.content.decode()
+    assert not AuditEvent.objects.filter(action="identity.view").exists()
+    shown = client.post(f"/cases/{case.reference}/identity/", {"reason": "Arranging a medical appointment"})
+    assert IDENTITY["family_name"] in shown.content.decode()
+    entry = AuditEvent.objects.get(action="identity.view")
+    assert entry.username == "case_worker" and entry.reason == "Arranging a medical appointment"
+    assert entry.case_reference == case.reference
+    assert IDENTITY["family_name"] not in f"{entry.target} {entry.fields} {entry.reason}"
+
+
+def test_a_coordinator_never_sees_identity(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    client = client_for("coordinator")
+    assert client.get(f"/cases/{case.reference}/").status_code == 200
+    assert client.post(f"/cases/{case.reference}/identity/", {"reason": "curious"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="identity.view").exists()
+
+
+def test_registration_validates_and_saves_nothing_on_error(client_for, users):
+    client = client_for("first_responder")
+    future = (workflow.today() + dt.timedelta(days=3)).isoformat()
+    response = client.post(
+        "/cases/new/",
+        {
+            "given_names": "Ana (fictional)",
+            "sex": "female",
+            "nationality": "123",
+            "preferred_language": "en",
+            "referred_on": future,
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Use a two-letter country code" in page and "This date is in the future." in page
+    assert 'class="error-summary"' in page
+    assert not Case.objects.exists()
+
+
+def test_registration_encrypts_identity_and_opens_screening(client_for, users):
+    client = client_for("first_responder")
+    response = client.post(
+        "/cases/new/",
+        {
+            "given_names": "Ana (fictional)",
+            "family_name": "Example",
+            "sex": "female",
+            "nationality": "md",
+            "preferred_language": "ro",
+            "referred_on": workflow.today().isoformat(),
+        },
+    )
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.reference in response["Location"]
+    assert "Ana" not in response["Location"]
+    assert case.person.nationality == "MD"
+    assert case.person.identity()["family_name"] == "Example"
+
+
+def test_stage_moves_follow_the_role_table(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    assert case.stage == "screening"
+    worker = client_for("case_worker")
+    assert worker.post(f"/cases/{case.reference}/stage/", {"stage": "closed"}).status_code == 403
+    assert worker.post(f"/cases/{case.reference}/stage/", {"stage": "presumed_victim"}).status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "presumed_victim"
+    assert case.stage_changes.filter(to_stage="presumed_victim").exists()
+
+
+def test_every_entitlement_has_words_for_the_person():
+    assert set(PLAIN_WORDS) == set(ALL_ENTITLEMENT_IDS)
+
+
+def test_rights_sheet_lists_the_persons_rights_in_plain_words(make_case, client_for):
+    case = make_case(CHILD_UNCERTAIN_AGE)
+    page = client_for("guardian").get(f"/cases/{case.reference}/your-rights/").content.decode()
+    assert "Your rights" in page
+    assert "A guardian" in page
+    assert "You do not have to help the police to get this help." in page
+    assert IDENTITY["family_name"] not in page
