@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench compiled docs clean
+.PHONY: run examples browser-deps test lint typecheck bench bench-web compiled docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rightsfirst needs Python 3.11 or newer")'
@@ -15,8 +15,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-## Assess the bundled example situations and measures, and print the reports.
+## The case-management application on http://127.0.0.1:8000 with fictional demo data (Ctrl+C stops it).
+## Data stays in ./var between runs; the demo is only seeded once. The logins are printed before it starts.
 run: $(STAMP)
+	$(BIN)/rightsfirst manage migrate --noinput
+	$(BIN)/rightsfirst manage seed_demo
+	$(BIN)/gunicorn rightsfirst.web.wsgi --bind 127.0.0.1:8000 --workers 2 --threads 4 --access-logfile -
+
+## Assess the bundled example situations and measures, and print the reports.
+examples: $(STAMP)
 	$(BIN)/rightsfirst framework check
 	@for f in examples/*.yaml; do \
 		echo; echo "=================== $$f"; \
@@ -47,6 +54,17 @@ compiled: $(STAMP)
 ## Benchmark assess throughput and framework load, pure Python and compiled, in one run.
 bench: compiled
 	$(BIN)/python benchmarks/bench_engine.py
+
+## Load benchmark of the application: 100,000 fictional cases, 20 simulated users against gunicorn
+## (docs/performance.md). Options go in BENCH_WEB, e.g. make bench-web BENCH_WEB="--database postgres".
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/bench_web.py $(BENCH_WEB)
+
+## What the browser tests need beside Python: axe-core from the npm registry (chromium comes from
+## the system: apt install chromium). Without them the browser tests are skipped, with the reason.
+browser-deps:
+	@command -v npm >/dev/null || { echo "npm not found: the browser tests will be skipped"; exit 0; }; \
+	test -f build/npm/node_modules/axe-core/axe.min.js || npm install --prefix build/npm --no-audit --no-fund --silent axe-core@4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build src/*.egg-info

@@ -37,3 +37,42 @@ def test_the_engine_never_reads_the_clock() -> None:
 def test_the_engine_does_not_reach_into_the_command_line() -> None:
     for path in PURE:
         assert not {"argparse", "rightsfirst.cli"} & _imports(path), path
+
+
+WEB = sorted((PACKAGE / "web").rglob("*.py"))
+# The web application sees the engine through its public operations, its input specs and its
+# results; the rules themselves (screening, entitlement and review internals) stay private.
+ENGINE_PUBLIC = {
+    "rightsfirst.engine",
+    "rightsfirst.engine.catalogue",
+    "rightsfirst.engine.inputs",
+    "rightsfirst.engine.measures",
+    "rightsfirst.engine.results",
+    "rightsfirst.engine.spec",
+}
+
+
+def _modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_web_uses_only_the_engines_public_surface() -> None:
+    assert WEB
+    for path in WEB:
+        engine_modules = {name for name in _modules(path) if name.startswith("rightsfirst.engine")}
+        assert engine_modules <= ENGINE_PUBLIC, f"{path}: {sorted(engine_modules - ENGINE_PUBLIC)}"
+
+
+def test_pages_assess_stored_cases_only_through_the_adapter() -> None:
+    # Views may screen a draft or read specs, but stored cases reach the engine through adapter.py.
+    views = sorted((PACKAGE / "web" / "views").glob("*.py"))
+    assert views
+    for path in views:
+        assert "engine.assess(" not in path.read_text(encoding="utf-8"), path

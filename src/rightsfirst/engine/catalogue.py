@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rightsfirst.engine.citations import CITED
 from rightsfirst.engine.entitlement_rules import ALL_RULES, CHILDREN, PROCEEDINGS
+from rightsfirst.engine.results import EntitlementDefinition
 from rightsfirst.engine.review_rules import RULES
 from rightsfirst.framework.model import Framework
 
@@ -54,3 +55,13 @@ def rules_markdown(framework: Framework) -> str:
             lines.append(f"| `{review_rule.label}` | {exception} | {_cite(review_rule.citations, framework)} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def citation_register() -> dict[str, tuple[str, ...]]:
+    """Every rule the engine declares (`screen.*`, `entitlement.*`, `review.*`) with the provisions it cites."""
+    return dict(CITED)
+
+
+def entitlement_definitions() -> tuple[EntitlementDefinition, ...]:
+    """The definitions of every entitlement the engine can list, in the engine's order."""
+    return tuple(rule.definition for rule in ALL_RULES)

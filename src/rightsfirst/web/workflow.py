@@ -283,9 +283,11 @@ def refresh(case: Case, at: dt.date | None = None) -> engine.Assessment:
     at = at or today()
     assessment = adapter.assess_case(case, at)
     screening = assessment.screening
+    # A child now (or presumed one): what lists, referrals and child protection follow. An adult
+    # who was trafficked as a child keeps that in the finding but is not a child today.
+    case.treated_as_child = assessment.entitlements.treated_as_child
     if screening is not None:
         case.finding = screening.finding
-        case.treated_as_child = screening.treated_as_child
         purposes = case.screenings.order_by("-number").values_list("situation", flat=True).first() or {}
         case.forms_of_exploitation = ",".join(purposes.get("purposes") or [])[:300]
     rows = []

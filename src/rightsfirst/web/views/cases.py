@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,9 +20,10 @@ from django.views.decorators.http import require_POST
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
 from rightsfirst.web.measure_forms import type_label
-from rightsfirst.web.models import IDENTITY_FIELDS, Person
+from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
 
 PAGE_SIZE = 25
+REFERENCE_PATTERN = re.compile(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 @login_required
@@ -59,23 +61,60 @@ class CaseFilter(forms.Form):
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, "case.list")
-    cases = access.visible_cases(request.user).select_related("holding_agency")
+    held, referred = access.visible_case_parts(request.user)
     form = CaseFilter(request.GET or None)
     if form.is_valid():
-        query = form.cleaned_data["q"].strip().upper()
-        if query:
-            cases = cases.filter(Q(reference=query) | Q(reference__startswith=query))
-        if form.cleaned_data["stage"]:
-            cases = cases.filter(stage=form.cleaned_data["stage"])
-        if form.cleaned_data["child"]:
-            cases = cases.filter(treated_as_child=form.cleaned_data["child"] == "yes")
-        if form.cleaned_data["overdue"]:
-            cases = cases.filter(overdue_count__gt=0)
-        if query or any(form.cleaned_data[key] for key in ("stage", "child", "overdue")):
+        conditions = _list_filters(form.cleaned_data)
+        held, referred = held.filter(conditions), referred.filter(conditions)
+        if any(form.cleaned_data[key] for key in ("q", "stage", "child", "overdue")):
             audit.record(request.user, "case.search", target=request.GET.urlencode()[:200])
-    page = Paginator(cases.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_CasePages(held, referred), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
     template = "web/partials/case_rows.html" if request.htmx else "web/case_list.html"
-    return render(request, template, {"form": form, "page": page})
+    return render(request, template, {"form": form, "page": page, "filters": filters.urlencode()})
+
+
+def _list_filters(data: dict[str, Any]) -> Q:
+    conditions = Q()
+    query = data["q"].strip().upper()
+    if REFERENCE_PATTERN.fullmatch(query):
+        conditions &= Q(reference=query)
+    elif query:
+        # A range rather than LIKE: SQLite's LIKE is case-insensitive and cannot use the index.
+        conditions &= Q(reference__gte=query, reference__lt=query + "~")
+    if data["stage"]:
+        conditions &= Q(stage=data["stage"])
+    if data["child"]:
+        conditions &= Q(treated_as_child=data["child"] == "yes")
+    if data["overdue"]:
+        conditions &= Q(overdue_count__gt=0)
+    return conditions
+
+
+class _CasePages:
+    """Held and referred cases paged together, newest first (what Paginator needs: count and slices)."""
+
+    def __init__(self, held: QuerySet[Case], referred: QuerySet[Case]) -> None:
+        self.held = held
+        self.referred = referred
+
+    def count(self) -> int:
+        return self.held.count() + self.referred.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Case]:
+        ordering = ("-updated_at", "-id")
+        ids = list(
+            self.held.order_by()
+            .values_list("id", "updated_at")
+            .union(self.referred.order_by().values_list("id", "updated_at"), all=True)
+            .order_by(*ordering)[window]
+        )
+        found = Case.objects.select_related("holding_agency").in_bulk([row[0] for row in ids])
+        return [found[row[0]] for row in ids]
 
 
 class RegisterForm(forms.Form):

@@ -15,9 +15,7 @@ from django.shortcuts import render
 from django.urls import path, register_converter
 from django.utils.translation import gettext_lazy as _
 
-# Importing anything from the engine loads the whole package, which registers every rule's citations.
-from rightsfirst.engine.citations import CITED
-from rightsfirst.engine.entitlement_rules import ALL_RULES
+from rightsfirst.engine.catalogue import citation_register, entitlement_definitions
 from rightsfirst.framework.model import INSTRUMENTS, Framework, Provision
 from rightsfirst.web import access, adapter
 
@@ -124,9 +122,9 @@ def citing_index() -> dict[str, tuple[Citing, ...]]:
     Read from the engine's register of declared citations (the same source as the generated
     catalogue of rules), so the page cannot claim a use the engine does not make.
     """
-    entitlements = {rule.definition.id: rule.definition for rule in ALL_RULES}
+    entitlements = {definition.id: definition for definition in entitlement_definitions()}
     index: dict[str, list[Citing]] = defaultdict(list)
-    for name, ids in sorted(CITED.items()):
+    for name, ids in sorted(citation_register().items()):
         kind, _dot, rest = name.partition(".")
         if kind == "screen":
             item = Citing("screening", _words(rest))
