@@ -131,3 +131,22 @@ def test_rights_sheet_lists_the_persons_rights_in_plain_words(make_case, client_
     assert "A guardian" in page
     assert "You do not have to help the police to get this help." in page
     assert IDENTITY["family_name"] not in page
+
+
+def test_agencies_and_users_are_added_by_command(db, monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from rightsfirst.web.models import Membership
+
+    call_command("add_agency", "Fictional Harbour Shelter", kind="shelter")
+    monkeypatch.setenv("RIGHTSFIRST_NEW_PASSWORD", "short")
+    with pytest.raises(CommandError, match="password refused"):
+        call_command("add_user", "amina", agency="Fictional Harbour Shelter", role="case_worker")
+    monkeypatch.setenv("RIGHTSFIRST_NEW_PASSWORD", "a long fictional passphrase 2026")
+    with pytest.raises(CommandError, match="no agency named"):
+        call_command("add_user", "amina", agency="Nowhere", role="case_worker")
+    call_command("add_user", "amina", agency="Fictional Harbour Shelter", role="case_worker")
+    membership = Membership.objects.get(user__username="amina")
+    assert membership.role == "case_worker" and membership.agency.name == "Fictional Harbour Shelter"
+    assert AuditEvent.objects.filter(action="user.create").exists()

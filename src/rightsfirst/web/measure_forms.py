@@ -22,6 +22,7 @@ from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import FieldSpec
 from rightsfirst.web import adapter
 from rightsfirst.web.models import Agency
+from rightsfirst.web.widgets import IsoDateInput
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 NOT_KNOWN = gettext_lazy("Not known")
@@ -422,7 +423,7 @@ def _bare_fact_field(measure_type: str, spec: FieldSpec) -> forms.Field:
             return forms.DecimalField(label=label, required=False, max_digits=14, decimal_places=2, **bounds)
         return forms.IntegerField(label=label, required=False, **bounds)
     if spec.kind == "date":
-        return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        return forms.DateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
     if spec.kind == "text":
         return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     if spec.kind == "texts":
@@ -436,7 +437,7 @@ def _bare_fact_field(measure_type: str, spec: FieldSpec) -> forms.Field:
 
 
 def _date_field(label: Any) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
 
 
 def _money_field(label: Any) -> forms.DecimalField:
@@ -648,7 +649,7 @@ def measure_form_class(measure_type: str) -> type[MeasureForm]:
     attrs: dict[str, Any] = {
         "decided_on": forms.DateField(
             label=gettext_lazy("Date of the measure or decision"),
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=IsoDateInput(attrs={"type": "date"}),
             help_text=gettext_lazy("When it was taken, or is to be taken."),
         )
     }

@@ -21,6 +21,7 @@ from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
+from rightsfirst.web.widgets import IsoDateInput
 
 PAGE_SIZE = 25
 REFERENCE_PATTERN = re.compile(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -155,7 +156,7 @@ class RegisterForm(forms.Form):
     )
     referred_on = forms.DateField(
         label=gettext_lazy("Date the person first came to your attention"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(attrs={"type": "date"}),
     )
 
     def clean_referred_on(self) -> Any:

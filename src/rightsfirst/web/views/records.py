@@ -29,6 +29,7 @@ from rightsfirst.engine.results import Entitlement
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.models import Agency, Case, Consent, ServiceEvent
 from rightsfirst.web.views.framework_browser import DUTY_BEARER_LABELS
+from rightsfirst.web.widgets import IsoDateInput
 
 # Provisions behind the promise that help never depends on cooperation and that a refusal costs nothing.
 NO_CONDITIONS_BASIS = ("RPG.P8", "RPG.G6.1", "FS36.III.C.non-coercion")
@@ -68,7 +69,7 @@ class ServiceForm(forms.Form):
 
     entitlement = forms.CharField(label=gettext_lazy("Right"), max_length=60)
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=ServiceEvent.Status.choices)
-    on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs=DATE_INPUT))
+    on = forms.DateField(label=gettext_lazy("Date"), widget=IsoDateInput(attrs=DATE_INPUT))
     agency = forms.ModelChoiceField(label=gettext_lazy("By agency"), queryset=Agency.objects.all())
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=1000)
     return_to = forms.ChoiceField(choices=[("case", "case"), ("services", "services")], required=False)
@@ -251,7 +252,7 @@ class ConsentForm(PastDatesForm):
     given_by = forms.ChoiceField(
         label=gettext_lazy("Given by"), choices=Consent.GivenBy.choices, widget=forms.RadioSelect
     )
-    given_on = forms.DateField(label=gettext_lazy("Given on"), widget=forms.DateInput(attrs=DATE_INPUT))
+    given_on = forms.DateField(label=gettext_lazy("Given on"), widget=IsoDateInput(attrs=DATE_INPUT))
 
     def clean_information_language(self) -> str:
         return str(self.cleaned_data["information_language"]).lower()
@@ -263,7 +264,7 @@ class ConsentForm(PastDatesForm):
 
 
 class WithdrawForm(PastDatesForm):
-    on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=forms.DateInput(attrs=DATE_INPUT))
+    on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=IsoDateInput(attrs=DATE_INPUT))
 
     def __init__(self, *args: Any, given_on: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -460,25 +461,25 @@ class DatesForm(PastDatesForm):
 
     referred_on = forms.DateField(
         label=gettext_lazy("Referred on"),
-        widget=forms.DateInput(attrs=DATE_INPUT),
+        widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When the person first came to the attention of a responder."),
     )
     reasonable_grounds_on = forms.DateField(
         label=gettext_lazy("Reasonable grounds decided on"),
         required=False,
-        widget=forms.DateInput(attrs=DATE_INPUT),
+        widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When it was decided there are reasonable grounds to believe the person is trafficked."),
     )
     identified_on = forms.DateField(
         label=gettext_lazy("Identified on"),
         required=False,
-        widget=forms.DateInput(attrs=DATE_INPUT),
+        widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When the person was formally identified as trafficked."),
     )
     reflection_period_started_on = forms.DateField(
         label=gettext_lazy("Reflection period started on"),
         required=False,
-        widget=forms.DateInput(attrs=DATE_INPUT),
+        widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("Leave empty to count it from the reasonable-grounds decision."),
     )
     reflection_period_days = forms.IntegerField(
