@@ -150,3 +150,28 @@ def test_agencies_and_users_are_added_by_command(db, monkeypatch):
     membership = Membership.objects.get(user__username="amina")
     assert membership.role == "case_worker" and membership.agency.name == "Fictional Harbour Shelter"
     assert AuditEvent.objects.filter(action="user.create").exists()
+
+
+def test_the_rights_panel_puts_what_is_overdue_first_and_what_is_done_last():
+    from types import SimpleNamespace
+
+    from rightsfirst.web.rights_sheet import in_panel_order
+
+    def right(name, status="pending", due=None, overdue=False):
+        return SimpleNamespace(name=name, status=status, due=due, overdue=overdue)
+
+    day = dt.date(2026, 3, 1)
+    items = [
+        right("done", "delivered", day),
+        right("open-later", due=day + dt.timedelta(days=9)),
+        right("overdue", due=day, overdue=True),
+        right("open-no-date"),
+        right("open-sooner", due=day + dt.timedelta(days=2)),
+    ]
+    assert [item.name for item in in_panel_order(items)] == [
+        "overdue",
+        "open-sooner",
+        "open-later",
+        "open-no-date",
+        "done",
+    ]

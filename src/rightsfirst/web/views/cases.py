@@ -21,6 +21,7 @@ from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
+from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.widgets import IsoDateInput
 
 PAGE_SIZE = 25
@@ -191,7 +192,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)
-    entitlements = [item for item in assessment.entitlements.entitlements if item.applies]
+    entitlements = in_panel_order(item for item in assessment.entitlements.entitlements if item.applies)
     context = {
         "case": case,
         "assessment": assessment,
@@ -211,7 +212,7 @@ def rights_panel(request: HttpRequest, reference: str) -> HttpResponse:
     """The rights panel alone (htmx refreshes it after a change)."""
     case = access.case_for(request.user, reference)
     assessment = adapter.assess_case(case, workflow.today())
-    entitlements = [item for item in assessment.entitlements.entitlements if item.applies]
+    entitlements = in_panel_order(item for item in assessment.entitlements.entitlements if item.applies)
     return render(request, "web/partials/rights_panel.html", {"case": case, "entitlements": entitlements})
 
 

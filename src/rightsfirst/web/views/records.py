@@ -28,6 +28,7 @@ from rightsfirst.engine import InputError
 from rightsfirst.engine.results import Entitlement
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.models import Agency, Case, Consent, ServiceEvent
+from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.views.framework_browser import DUTY_BEARER_LABELS
 from rightsfirst.web.widgets import IsoDateInput
 
@@ -42,8 +43,8 @@ DATE_INPUT = {"type": "date"}
 
 
 def applicable_entitlements(case: Case, at: dt.date) -> list[Entitlement]:
-    """The entitlements the engine says apply to this case on `at`, in the engine's order."""
-    return [item for item in adapter.assess_case(case, at).entitlements.entitlements if item.applies]
+    """The entitlements the engine says apply to this case on `at`, what needs doing first at the top."""
+    return in_panel_order(item for item in adapter.assess_case(case, at).entitlements.entitlements if item.applies)
 
 
 def _not_in_future(value: dt.date | None) -> None:
