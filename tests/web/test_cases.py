@@ -175,3 +175,13 @@ def test_the_rights_panel_puts_what_is_overdue_first_and_what_is_done_last():
         "open-no-date",
         "done",
     ]
+
+
+def test_search_by_full_or_partial_reference(make_case, client_for):
+    first, second = make_case(ADULT_SITUATION), make_case(ADULT_SITUATION)
+    client = client_for("case_worker")
+    full = client.get("/cases/", {"q": first.reference.lower()}).content.decode()
+    assert first.reference in full and second.reference not in full
+    partial = client.get("/cases/", {"q": first.reference[:7]}).content.decode()
+    assert first.reference in partial
+    assert AuditEvent.objects.filter(action="case.search").count() == 2

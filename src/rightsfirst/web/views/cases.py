@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -82,9 +83,14 @@ def _list_filters(data: dict[str, Any]) -> Q:
     query = data["q"].strip().upper()
     if REFERENCE_PATTERN.fullmatch(query):
         conditions &= Q(reference=query)
-    elif query:
+    elif query and connection.vendor == "sqlite":
         # A range rather than LIKE: SQLite's LIKE is case-insensitive and cannot use the index.
+        # References use only 0-9, A-Z and "-", all below "~" byte by byte.
         conditions &= Q(reference__gte=query, reference__lt=query + "~")
+    elif query:
+        # PostgreSQL serves LIKE 'q%' from its pattern index; a range is not exact under a
+        # linguistic collation.
+        conditions &= Q(reference__startswith=query)
     if data["stage"]:
         conditions &= Q(stage=data["stage"])
     if data["child"]:
