@@ -185,3 +185,14 @@ def test_search_by_full_or_partial_reference(make_case, client_for):
     partial = client.get("/cases/", {"q": first.reference[:7]}).content.decode()
     assert first.reference in partial
     assert AuditEvent.objects.filter(action="case.search").count() == 2
+
+
+def test_engine_text_on_a_french_page_is_marked_as_english(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    client = client_for("case_worker")
+    client.cookies["django_language"] = "fr"
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+    assert 'lang="fr"' in page
+    assert '<span lang="en">Information on rights and procedures</span>' in page
+    english = client_for("case_worker").get(f"/cases/{case.reference}/").content.decode()
+    assert '<span lang="en">' not in english
