@@ -121,3 +121,27 @@ def test_audit_entries_cannot_be_changed_or_deleted(make_case):
         AuditEvent.objects.all().delete()
     with pytest.raises(PermissionError):
         AuditEvent.objects.update(reason="x")
+
+
+LAWFUL_AGE_ASSESSMENT = {
+    "method": "multidisciplinary",
+    "treated_as_child_pending": True,
+    "consent": True,
+    "invasive": False,
+    "benefit_of_doubt": True,
+    "justification": "Multidisciplinary assessment with the guardian present, after informed consent.",
+}
+
+
+@pytest.mark.parametrize(("assessed", "child"), [(19, False), (15, True)])
+def test_an_age_assessment_decides_whether_the_person_is_treated_as_a_child(make_case, users, assessed, child):
+    case = make_case(CHILD_UNCERTAIN_AGE)
+    assert case.treated_as_child
+    workflow.record_measure(
+        users["guardian"], case, "age_assessment", {**LAWFUL_AGE_ASSESSMENT, "outcome_age": assessed}, workflow.today()
+    )
+    case.refresh_from_db()
+    assert case.treated_as_child is child
+    latest = case.screenings.order_by("-number").first()
+    assert latest.number == 2 and latest.situation["person"]["age"] == assessed
+    assert case.screenings.filter(number=1).exists()

@@ -92,7 +92,10 @@ def update_identity(user: Any, case: Case, identity: dict[str, Any], reason: str
 def screen(user: Any, case: Case, situation: dict[str, Any], at: dt.date | None = None) -> Screening:
     """Screen the facts (validated by the engine) and keep the result beside the earlier ones."""
     require(user, "screening.edit")
-    at = at or today()
+    return _store_screening(user, case, situation, at or today())
+
+
+def _store_screening(user: Any, case: Case, situation: dict[str, Any], at: dt.date, why: str = "") -> Screening:
     parsed = engine.situation_from_data(situation, "situation")  # raises InputError with the field path
     result = engine.screen(parsed, at, adapter.framework())
     number = (case.screenings.order_by("-number").values_list("number", flat=True).first() or 0) + 1
@@ -111,7 +114,7 @@ def screen(user: Any, case: Case, situation: dict[str, Any], at: dt.date | None 
     if case.stage == "referred":
         case.stage = "screening"
         StageChange.objects.create(case=case, from_stage="referred", to_stage="screening", changed_by=user)
-    audit.record(user, "screening.record", case=case, target=f"screening {number}: {result.finding}")
+    audit.record(user, "screening.record", case=case, target=f"screening {number}: {result.finding}", reason=why)
     refresh(case, at)
     return screening
 
@@ -176,8 +179,22 @@ def record_measure(
             reason=override_justification.strip(),
         )
     _apply_decision_dates(case, measure_type, facts, decided_on)
+    if measure_type == "age_assessment" and facts.get("outcome_age") is not None and not overridden:
+        _apply_assessed_age(user, case, float(facts["outcome_age"]), decided_on)
     refresh(case)
     return measure
+
+
+def _apply_assessed_age(user: Any, case: Case, age: float, decided_on: dt.date) -> None:
+    # Until an age assessment decides, a person who may be a child is treated as one; its result
+    # becomes the established age of a new screening (the earlier ones are kept). An assessment
+    # recorded only by override (one the engine found unlawful) decides nothing.
+    latest = case.screenings.order_by("-number").first()
+    situation = dict(latest.situation) if latest else {}
+    person = dict(situation.get("person") or {})
+    person["age"] = int(age) if float(age).is_integer() else age
+    situation["person"] = person
+    _store_screening(user, case, situation, max(decided_on, today()), why="age assessment recorded")
 
 
 def _apply_decision_dates(case: Case, measure_type: str, facts: dict[str, Any], decided_on: dt.date) -> None:
