@@ -1,6 +1,9 @@
 """URL configuration: each area of the application brings its own routes."""
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from rightsfirst.web.views import (
@@ -14,9 +17,19 @@ from rightsfirst.web.views import (
     screening,
 )
 
+
+class SignOutView(auth_views.LogoutView):
+    """Sign out, and ask the browser to forget everything this site left in it."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        return response
+
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.api.urls),
     *cases.urlpatterns,

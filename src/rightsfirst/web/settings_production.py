@@ -1,0 +1,19 @@
+"""Production settings: everything in settings.py, plus HTTPS-only cookies and transport headers.
+
+Use with DJANGO_SETTINGS_MODULE=rightsfirst.web.settings_production behind a TLS-terminating
+proxy that sets X-Forwarded-Proto. `rightsfirst manage check --deploy` is clean with these.
+"""
+
+from rightsfirst.web.settings import *  # noqa: F403
+
+DEBUG = False
+SECURE_SSL_REDIRECT = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
