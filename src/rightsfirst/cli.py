@@ -318,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", metavar="DIR", help="write one file per schema into DIR")
     schema.set_defaults(handler=cmd_schema)
 
+    sub.add_parser("audit", help="`rightsfirst audit verify`: check the audit log's hash chain.")
     sub.add_parser(
         "manage",
         help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
@@ -340,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["manage"]:
         return run_django(arguments[1:])
+    if arguments[:2] == ["audit", "verify"]:
+        return run_django(["audit_verify"])
     args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)

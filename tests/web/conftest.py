@@ -45,10 +45,13 @@ def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     # A fast hasher: the real one is slow by design, and every test creates its users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RIGHTSFIRST_MASTER_KEY_FILE = tmp_path / "master.key"
+    settings.RIGHTSFIRST_AUDIT_KEY_FILE = tmp_path / "audit.key"
     monkeypatch.delenv("RIGHTSFIRST_MASTER_KEY", raising=False)
-    from rightsfirst.web import crypto
+    monkeypatch.delenv("RIGHTSFIRST_AUDIT_KEY", raising=False)
+    from rightsfirst.web import audit, crypto
 
     crypto.master_key.cache_clear()
+    audit.audit_key.cache_clear()
 
 
 @pytest.fixture

@@ -176,6 +176,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
+RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).
 RIGHTSFIRST_PROFILE = os.environ.get("RIGHTSFIRST_PROFILE", "international")
 

@@ -17,7 +17,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     username = models.CharField(max_length=150)
     role = models.CharField(max_length=30, blank=True)
@@ -27,6 +27,11 @@ class AuditEvent(models.Model):
     target = models.CharField(max_length=200, blank=True)
     fields = models.CharField(max_length=300, blank=True)
     reason = models.TextField(blank=True)
+    # Tamper evidence: entries are numbered without gaps, and each carries a keyed hash (HMAC,
+    # key outside the database) of its own content and of the previous entry's hash.
+    sequence = models.PositiveBigIntegerField(unique=True, null=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    entry_hash = models.CharField(max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -36,6 +41,8 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("audit entries cannot be changed")
+        if self.sequence is None or not self.entry_hash:
+            raise PermissionError("audit entries are written through rightsfirst.web.audit.record (the hash chain)")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

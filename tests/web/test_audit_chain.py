@@ -1,0 +1,83 @@
+"""The audit log is tamper-evident: verify names a modified, deleted, inserted or reordered entry."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from rightsfirst.web import audit
+from rightsfirst.web.models import AuditEvent
+from tests.web.conftest import ADULT_SITUATION
+
+
+@pytest.fixture
+def chain(make_case, users):
+    make_case(ADULT_SITUATION)
+    for number in range(3):
+        audit.record(users["case_worker"], "case.search", target=f"query {number}")
+    entries = list(AuditEvent.objects.order_by("sequence"))
+    assert len(entries) >= 5
+    assert [entry.sequence for entry in entries] == list(range(1, len(entries) + 1))
+    return entries
+
+
+def _raw_update(pk, **values):
+    # What someone with database access could do, going around the application.
+    from django.db import connection
+
+    columns = ", ".join(f"{name} = %s" for name in values)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE casework_auditevent SET {columns} WHERE id = %s", [*values.values(), pk])
+
+
+def test_an_intact_chain_verifies(chain, capsys):
+    assert audit.verify() == []
+    call_command("audit_verify")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_a_modified_entry_is_named(chain):
+    target = chain[2]
+    _raw_update(target.pk, reason="nothing to see")
+    problems = audit.verify()
+    assert [(item.sequence, "modified" in item.problem) for item in problems] == [(target.sequence, True)]
+
+
+def test_a_deleted_entry_is_found_where_it_was(chain):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM casework_auditevent WHERE id = %s", [chain[2].pk])
+    problems = audit.verify()
+    assert problems and all(item.sequence == chain[3].sequence for item in problems)
+    assert any("deleted" in item.problem for item in problems)
+
+
+def test_an_inserted_entry_is_named(chain):
+    forged = AuditEvent(
+        username="someone",
+        action="identity.view",
+        at=chain[-1].at,
+        sequence=chain[-1].sequence + 1,
+        previous_hash=chain[-1].entry_hash,
+        entry_hash="0" * 64,
+    )
+    forged.save()
+    problems = audit.verify()
+    assert [item.sequence for item in problems] == [forged.sequence]
+
+
+def test_reordered_entries_are_named(chain):
+    first, second = chain[1], chain[2]
+    _raw_update(first.pk, sequence=10**12)
+    _raw_update(second.pk, sequence=first.sequence)
+    _raw_update(first.pk, sequence=second.sequence)
+    problems = audit.verify()
+    assert {item.sequence for item in problems} >= {first.sequence, second.sequence}
+
+
+def test_verify_exits_with_an_error_when_the_chain_is_broken(chain):
+    _raw_update(chain[0].pk, username="someone else")
+    with pytest.raises(SystemExit) as stopped:
+        call_command("audit_verify")
+    assert stopped.value.code == 1
