@@ -81,3 +81,18 @@ def test_verify_exits_with_an_error_when_the_chain_is_broken(chain):
     with pytest.raises(SystemExit) as stopped:
         call_command("audit_verify")
     assert stopped.value.code == 1
+
+
+def test_signing_in_failing_to_and_signing_out_are_audited(users, client):
+    from tests.web.conftest import PASSWORD
+
+    client.post("/login/", {"username": "case_worker", "password": "wrong"})
+    client.post("/login/", {"username": "case_worker", "password": PASSWORD})
+    client.post("/logout/")
+    actions = list(AuditEvent.objects.order_by("sequence").values_list("action", "username", "target"))
+    assert actions == [
+        ("auth.sign_in_failed", "", "case_worker"),
+        ("auth.sign_in", "case_worker", ""),
+        ("auth.sign_out", "case_worker", ""),
+    ]
+    assert audit.verify() == []
