@@ -1,0 +1,80 @@
+"""Plant known names in a real database file and look for them everywhere they must not be."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+PLANTED = ("Quillonah", "Vexbridge", "ZZ9PLURALZ", "+000 777 4242")
+
+SCRIPT = textwrap.dedent(
+    """
+    import datetime as dt, os, re
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from rightsfirst.web import access, workflow
+    from rightsfirst.web.models import Agency, Membership
+
+    agency = Agency.objects.create(name="Fictional Shelter", kind="shelter")
+    user = get_user_model().objects.create_user(username="worker", password="a long fictional passphrase")
+    Membership.objects.create(user=user, agency=agency, role="case_worker")
+    client = Client()
+    client.force_login(user)
+    response = client.post("/cases/new/", {
+        "given_names": "Quillonah", "family_name": "Vexbridge", "identity_documents": "ZZ9PLURALZ",
+        "phone": "+000 777 4242", "sex": "female", "nationality": "XX", "preferred_language": "en",
+        "referred_on": dt.date.today().isoformat(),
+    })
+    reference = re.search(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}", response["Location"]).group(0)
+    case = access.case_for(user, reference)
+    workflow.screen(user, case, {"person": {"age": 30}, "actions": ["recruitment"], "means": ["deception"],
+                                 "purposes": ["forced_labour"]})
+    pages = {}
+    for path in ("/cases/", f"/cases/{reference}/", f"/cases/{reference}/measures/", "/api/openapi.json"):
+        pages[path] = client.get(path)
+    # Seeing identity is allowed, with a reason: the page shows it, but nothing is kept in clear.
+    shown = client.post(f"/cases/{reference}/identity/", {"reason": "Arranging a medical appointment"})
+    assert "Vexbridge" in shown.content.decode(), "identity view did not work"
+    assert shown["Cache-Control"] == "no-store"
+    with open(os.environ["PAGES_OUT"], "w", encoding="utf-8") as out:
+        for path, page in pages.items():
+            out.write(path + "\\n" + page.content.decode() + "\\n")
+    from django.db import connection
+    connection.close()
+    print("done", reference)
+    """
+)
+
+
+def test_identity_never_reaches_the_database_file_logs_or_other_pages(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    pages_out = tmp_path / "pages.txt"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "rightsfirst.web.settings",
+        "RIGHTSFIRST_DATA_DIR": str(data_dir),
+        "PAGES_OUT": str(pages_out),
+    }
+    for name in ("DATABASE_URL", "RIGHTSFIRST_MASTER_KEY", "RIGHTSFIRST_AUDIT_KEY"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "done RF-" in result.stdout
+    files = [path for path in data_dir.rglob("*") if path.is_file()]
+    assert any(path.name == "rightsfirst.sqlite3" for path in files)
+    for planted in PLANTED:
+        for encoding in ("utf-8", "utf-16-le"):
+            needle = planted.encode(encoding)
+            for path in files:
+                assert needle not in path.read_bytes(), f"{planted!r} found in clear in {path.name}"
+        assert planted not in result.stdout + result.stderr, f"{planted!r} in the logs"
+        assert planted not in pages_out.read_text(encoding="utf-8"), f"{planted!r} on a page other than identity"
