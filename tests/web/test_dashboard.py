@@ -17,12 +17,6 @@ SHELTER_ON_TESTIMONY = {"service": "shelter", "conditional_on_testimony": True}
 JUSTIFICATION = "Court order 12/2026 pending appeal"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # The users fixture hashes a password per role; the production hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def days_ago(n: int) -> dt.date:
     return workflow.today() - dt.timedelta(days=n)
 

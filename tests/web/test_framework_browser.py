@@ -15,12 +15,6 @@ from rightsfirst.web.roles import Role
 from rightsfirst.web.views.framework_browser import citing_index
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # The users fixture hashes a password per role; the production hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def html_of(response: Any) -> str:
     return str(response.content.decode())
 
