@@ -9,12 +9,52 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rightsfirst.web import workflow
 from rightsfirst.web.models import Agency, Case, Membership
 from rightsfirst.web.roles import Role
 
 PASSWORD = "correct horse battery staple"
+# The test users' authenticator key (fictional; hex, as django-otp stores it).
+TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def enrol(user: Any) -> TOTPDevice:
+    """Give the user a confirmed authenticator app with the fictional test key."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+
+
+def current_code(device: TOTPDevice, offset: int = 0) -> str:
+    """The code the user's authenticator app shows now (offset in 30-second steps)."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset):06d}"
+
+
+def unused_code(device: TOTPDevice) -> str:
+    """A code the device will accept now: not one it has already accepted (each code works once),
+    so a user can sign in twice within the same 30 seconds, as an app's next code allows."""
+    import time
+
+    from django_otp.oath import hotp
+
+    device.refresh_from_db()
+    now = int((time.time() - device.t0) // device.step) + device.drift
+    step = max(now, device.last_t + 1)
+    assert step <= now + device.tolerance, "no unused code left in this time window"
+    return f"{hotp(device.bin_key, step, digits=device.digits):06d}"
+
+
+def sign_in(client: Client, user: Any) -> Client:
+    """Sign the client in with both factors (as if password and code had been given)."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
 
 # A fictional person whose names the tests look for wherever identity must not appear.
 IDENTITY = {
@@ -85,9 +125,11 @@ def users(agencies: dict[str, Agency]) -> dict[str, Any]:
     for role, agency_key in ROLE_AGENCY.items():
         user = get_user_model().objects.create_user(username=str(role), password=PASSWORD)
         Membership.objects.create(user=user, agency=agencies[agency_key], role=role)
+        enrol(user)
         made[str(role)] = user
     outsider = get_user_model().objects.create_user(username="outsider", password=PASSWORD)
     Membership.objects.create(user=outsider, agency=agencies["other"], role=Role.CASE_WORKER)
+    enrol(outsider)
     made["outsider"] = outsider
     return made
 
@@ -97,9 +139,7 @@ def client_for(users: dict[str, Any]) -> Callable[[str], Client]:
     """A test client signed in as the user with this role (or "outsider")."""
 
     def make(name: str) -> Client:
-        client = Client()
-        client.force_login(users[name])
-        return client
+        return sign_in(Client(), users[name])
 
     return make
 

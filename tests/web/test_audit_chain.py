@@ -83,15 +83,24 @@ def test_verify_exits_with_an_error_when_the_chain_is_broken(chain):
     assert stopped.value.code == 1
 
 
-def test_signing_in_failing_to_and_signing_out_are_audited(users, client):
-    from tests.web.conftest import PASSWORD
+def test_signing_in_failing_to_and_signing_out_are_audited(users, client, settings):
+    # Throttling after a wrong code is tested in test_two_factor.py; here the next code must work at once.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.web.conftest import PASSWORD, current_code
 
     client.post("/login/", {"username": "case_worker", "password": "wrong"})
     client.post("/login/", {"username": "case_worker", "password": PASSWORD})
+    device = TOTPDevice.objects.get(user=users["case_worker"])
+    client.post("/login/two-factor/", {"code": "not a code"})
+    client.post("/login/two-factor/", {"code": current_code(device)})
     client.post("/logout/")
     actions = list(AuditEvent.objects.order_by("sequence").values_list("action", "username", "target"))
     assert actions == [
         ("auth.sign_in_failed", "", "case_worker"),
+        ("auth.password_accepted", "case_worker", ""),
+        ("auth.second_factor_failed", "case_worker", ""),
         ("auth.sign_in", "case_worker", ""),
         ("auth.sign_out", "case_worker", ""),
     ]

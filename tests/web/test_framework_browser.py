@@ -13,6 +13,7 @@ from django.utils.html import escape
 from rightsfirst.web import adapter
 from rightsfirst.web.roles import Role
 from rightsfirst.web.views.framework_browser import citing_index
+from tests.web.conftest import sign_in
 
 
 def html_of(response: Any) -> str:
@@ -126,8 +127,7 @@ def test_htmx_search_returns_only_the_results(client_for: Any) -> None:
 def test_the_law_needs_a_membership(db: Any, client: Any) -> None:
     assert client.get("/law/").status_code == 302
     stranger = get_user_model().objects.create_user(username="no-membership", password="irrelevant password 1")
-    signed_in = Client()
-    signed_in.force_login(stranger)
+    signed_in = sign_in(Client(), stranger)
     assert signed_in.get("/law/").status_code == 403
     assert signed_in.get("/law/TIP.3a/").status_code == 403
 

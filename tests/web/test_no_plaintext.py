@@ -25,8 +25,14 @@ SCRIPT = textwrap.dedent(
     agency = Agency.objects.create(name="Fictional Shelter", kind="shelter")
     user = get_user_model().objects.create_user(username="worker", password="a long fictional passphrase")
     Membership.objects.create(user=user, agency=agency, role="case_worker")
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     client = Client()
     client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     response = client.post("/cases/new/", {
         "given_names": "Quillonah", "family_name": "Vexbridge", "identity_documents": "ZZ9PLURALZ",
         "phone": "+000 777 4242", "sex": "female", "nationality": "XX", "preferred_language": "en",

@@ -15,7 +15,7 @@ from rightsfirst.web import adapter, workflow
 from rightsfirst.web.models import AuditEvent, Consent, Deadline, Membership, Referral, ServiceEvent
 from rightsfirst.web.roles import Role
 from rightsfirst.web.views.records import applicable_entitlements
-from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, sign_in
 
 BID_FACTS = {"conducted": True, "child_views_heard": True, "multidisciplinary": True, "purpose": "care"}
 
@@ -64,9 +64,7 @@ def receiving(agencies):
     """A legal adviser in the legal aid agency, which does not hold the case."""
     user = get_user_model().objects.create_user(username="legal_aid_adviser", password="x" * 16)
     Membership.objects.create(user=user, agency=agencies["legal"], role=Role.LEGAL_ADVISER)
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 # --- Services ---------------------------------------------------------------------------------

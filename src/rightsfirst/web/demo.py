@@ -9,6 +9,7 @@ are random by design).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rightsfirst.web import workflow
 from rightsfirst.web.lifecycle import Stage
@@ -24,6 +27,10 @@ from rightsfirst.web.roles import ROLE_LABELS, Role
 
 # Printed with the logins. It only ever protects fictional data on a local machine.
 DEMO_PASSWORD = "demo-rightsfirst-2026"
+# Every demo login shares this authenticator key (hex, as django-otp stores it): a local
+# demonstration only, like the shared password. Its base32 form is printed for an app.
+DEMO_TOTP_KEY = "64656d6f2d72696768747366697273742d32303236"
+DEMO_DEVICE_NAME = "Demo authenticator (fictional data only)"
 DEMO_URL = "http://127.0.0.1:8000/"
 SEED = 2026
 
@@ -359,6 +366,7 @@ def seed(cases: bool = True) -> bool:
     for role, agency_key in ROLE_AGENCY.items():
         user = user_model.objects.create_user(username=str(role), password=DEMO_PASSWORD)
         Membership.objects.create(user=user, agency=cast.agencies[agency_key], role=role)
+        TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=DEMO_TOTP_KEY, confirmed=True)
         cast.users[str(role)] = user
     if cases:
         rng = random.Random(SEED)
@@ -387,12 +395,28 @@ def logins_text(url: str = DEMO_URL) -> str:
     lines += [
         "",
         f"  Password for every demo login: {DEMO_PASSWORD}",
-        "  (a shared demo password, for this local demonstration only; never use it for real data)",
+        "  Second step of signing in: a 6-digit code. Either add this key to an authenticator app",
+        f"  ({demo_key_base32()}), or print the current code with",
+        "  .venv/bin/rightsfirst manage demo_code",
+        "  (a shared demo password and key, for this local demonstration only; never use them for real data)",
         "",
         "All people, names, agencies and cases in this demo are fictional.",
         "",
     ]
     return "\n".join(lines)
+
+
+def demo_key_base32() -> str:
+    """The demo authenticator key as an app expects it."""
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode("ascii").rstrip("=")
+
+
+def demo_code() -> str | None:
+    """The code the demo authenticator shows now, if this database holds the demo logins (else None)."""
+    device = TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME, key=DEMO_TOTP_KEY, confirmed=True).first()
+    if device is None or not demo_agencies():
+        return None
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
 def fictional_identity(rng: random.Random, number: int, age: float | None, today: dt.date) -> dict[str, str]:

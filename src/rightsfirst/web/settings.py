@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "django_htmx",
     "js_lib_htmx",
     "rightsfirst.web.apps.WebConfig",
@@ -50,12 +53,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "rightsfirst.web.middleware.SessionLimitMiddleware",
+    "rightsfirst.web.two_factor.SecondFactorRequiredMiddleware",
     "rightsfirst.web.middleware.NoStoreMiddleware",
+    # Last, so that it sees the sign-in page's response and can keep it for a locked-out attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rightsfirst.web.urls"
@@ -104,6 +111,30 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# django-axes first: it refuses attempts from a locked-out name and address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Repeated failed sign-ins: after 6 failures for the same user name from the same address, that
+# pair is locked for 15 minutes. Locking by name alone would let anyone lock staff out at will by
+# typing their names; guessing from many addresses still meets the second factor. A locked-out
+# attempt gets exactly the page a wrong password gets (no account enumeration).
+AXES_FAILURE_LIMIT = 6
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "rightsfirst.web.throttling.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "rightsfirst.web.throttling.client_address"
+# Our own audit log records sign-ins; axes keeps only the failure counters it needs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# One-time codes: 1, 2, 4, 8 ... seconds between attempts after failures; a code is accepted once.
+OTP_TOTP_ISSUER = "Rightsfirst"
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

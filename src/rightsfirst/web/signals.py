@@ -20,7 +20,8 @@ def _sqlite_pragmas(sender, connection, **kwargs):  # type: ignore[no-untyped-de
 def _audit_sign_in(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     from rightsfirst.web import audit
 
-    audit.record(user, "auth.sign_in")
+    # The password step only: sign-in completes with the second factor (two_factor.verify_sign_in).
+    audit.record(user, "auth.password_accepted")
 
 
 @receiver(user_logged_out)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from rightsfirst.web.views import (
+    account,
     api,
     cases,
     dashboard,
@@ -28,7 +29,7 @@ class SignOutView(auth_views.LogoutView):
 
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    *account.urlpatterns,
     path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.api.urls),

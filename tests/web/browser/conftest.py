@@ -89,6 +89,16 @@ class Session:
         self.page.get_by_label(re.compile("Password|Mot de passe", re.I)).fill(password)
         self.page.get_by_role("button", name=re.compile("Sign in|Se connecter", re.I)).click()
         self.page.wait_for_load_state()
+        # The second step: the code the user's authenticator app would show.
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.web.conftest import unused_code
+
+        assert "/login/two-factor/" in self.page.url, f"expected the second step, got {self.page.url}"
+        code = unused_code(TOTPDevice.objects.get(user__username=username, confirmed=True))
+        self.page.get_by_label(re.compile("^Code$", re.I)).fill(code)
+        self.page.get_by_role("button", name=re.compile("Continue|Continuer", re.I)).click()
+        self.page.wait_for_load_state()
 
     def check(self, label: str) -> list[dict[str, Any]]:
         """Screenshot the page and run axe-core in it; fail on serious or critical violations."""

@@ -1,0 +1,156 @@
+"""Two-factor sign-in: an authenticator app (TOTP) for everyone, recovery codes for when it is lost.
+
+A password alone opens no page that shows or changes anything: until the second factor is
+given, the session reaches only the pages listed in OPEN_WITHOUT_SECOND_FACTOR. The same one-time
+codes confirm dangerous acts again (overrides, sharing, exports), so that a session left open on
+a shelter's laptop is not enough to do them.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+import django_otp
+import segno
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from rightsfirst.web import audit
+from rightsfirst.web.models.security import RecoveryCodeDevice
+
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+# When the user last gave a one-time code (sign-in or a confirmation), for the pages that ask again.
+CONFIRMED_AT = "rightsfirst_factor_confirmed_at"
+
+# Paths a signed-in user may reach before giving the second factor (prefixes).
+OPEN_WITHOUT_SECOND_FACTOR = ("/login/", "/logout/", "/i18n/", "/static/", "/api/")
+
+
+def app_device(user: Any, confirmed: bool = True) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
+
+
+def is_enrolled(user: Any) -> bool:
+    """Whether the user has a confirmed authenticator app."""
+    return app_device(user) is not None
+
+
+def start_enrolment(user: Any) -> TOTPDevice:
+    """The user's unconfirmed authenticator device, made now if there is none."""
+    pending = app_device(user, confirmed=False)
+    if pending is None:
+        pending = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    return pending
+
+
+def secret_for_display(device: TOTPDevice) -> str:
+    """The device's key in base32, in groups of four, for typing into an app by hand."""
+    text = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return " ".join(text[index : index + 4] for index in range(0, len(text), 4))
+
+
+def qr_code_svg(device: TOTPDevice) -> str:
+    """The enrolment QR code as inline SVG (drawn on the server: no script, no image request)."""
+    return str(segno.make(device.config_url, error="m").svg_inline(scale=5, title="QR code"))
+
+
+def finish_enrolment(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm the app with a code from it; returns the new recovery codes, or None if the code is wrong."""
+    if not device.verify_token(code.strip().replace(" ", "")):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    codes = recovery_device(device.user).replace_codes()
+    _signed_in(request, device)
+    audit.record(device.user, "auth.second_factor_enrolled")
+    return codes
+
+
+def recovery_device(user: Any) -> RecoveryCodeDevice:
+    found = RecoveryCodeDevice.objects.filter(user=user).first()
+    return found or RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+
+
+def matching_device(user: Any, code: str) -> TOTPDevice | RecoveryCodeDevice | None:
+    """The device that accepts this one-time code (each code is accepted once), or None."""
+    code = code.strip()
+    digits = code.replace(" ", "")
+    if digits.isdigit():
+        device = app_device(user)
+        return device if device is not None and device.verify_token(digits) else None
+    recovery = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    return recovery if recovery is not None and recovery.verify_token(code) else None
+
+
+def verify_sign_in(request: HttpRequest, code: str) -> bool:
+    """Complete sign-in with the second factor; audited either way."""
+    device = matching_device(request.user, code)
+    if device is None:
+        audit.record(request.user, "auth.second_factor_failed")
+        return False
+    _signed_in(request, device)
+    used = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "app"
+    audit.record(request.user, "auth.sign_in", fields=used)
+    return True
+
+
+def _signed_in(request: HttpRequest, device: TOTPDevice | RecoveryCodeDevice) -> None:
+    # A new session key once fully signed in: a key planted before sign-in is worth nothing.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    request.session[CONFIRMED_AT] = time.time()
+
+
+def confirm(request: HttpRequest, code: str) -> bool:
+    """Check a one-time code given to confirm a dangerous act (audited when it fails)."""
+    if matching_device(request.user, code) is None:
+        audit.record(request.user, "auth.confirmation_failed")
+        return False
+    request.session[CONFIRMED_AT] = time.time()
+    return True
+
+
+def safe_next(request: HttpRequest, fallback: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse(fallback)
+
+
+class SecondFactorRequiredMiddleware:
+    """Send a session that has only passed the password to the second-factor page (or to enrolment)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(OPEN_WITHOUT_SECOND_FACTOR)
+        ):
+            if not user.is_active:
+                logout(request)
+                return redirect(settings.LOGIN_URL)
+            target = "two_factor_verify" if is_enrolled(user) else "two_factor_setup"
+            url = reverse(target)
+            if request.method == "GET" and request.path != "/":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            response = redirect(url)
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+            return response
+        return self.get_response(request)
