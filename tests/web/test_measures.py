@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rightsfirst import engine
 from rightsfirst.engine.measures import MEASURE_TYPES
 from rightsfirst.web import adapter, measure_forms, workflow
 from rightsfirst.web.models import AuditEvent, Deadline, Measure
-from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, unused_code
 
 BLOCKED = "This measure breaks the law and was not saved"
 SHELTER_ON_TESTIMONY = {"service": "shelter", "conditional_on_testimony": "yes"}
@@ -118,11 +119,24 @@ def test_a_coordinator_records_an_override_with_a_justification_and_it_is_audite
     # The override form carries the reviewed values as hidden fields with their own ids.
     assert 'type="hidden" name="service" value="shelter" id="reviewed_service"' in text_of(blocked)
 
+    wrong_code = post_measure(
+        client,
+        case,
+        "support_offer",
+        {**SHELTER_ON_TESTIMONY, "override_justification": GOOD_REASONS, "confirmation_code": "12"},
+        action="override",
+    )
+    # Without the one-time code nothing is saved, and what was written is kept on the page.
+    assert wrong_code.status_code == 200 and not Measure.objects.filter(case=case).exists()
+    assert "That code did not work" in text_of(wrong_code) and GOOD_REASONS in text_of(wrong_code)
+    assert AuditEvent.objects.filter(action="auth.confirmation_failed", username="coordinator").count() == 1
+    TOTPDevice.objects.filter(user__username="coordinator").update(throttling_failure_count=0)
+
     response = post_measure(
         client,
         case,
         "support_offer",
-        {**SHELTER_ON_TESTIMONY, "override_justification": GOOD_REASONS},
+        {**SHELTER_ON_TESTIMONY, "override_justification": GOOD_REASONS, "confirmation_code": code_for("coordinator")},
         action="override",
     )
     measure = Measure.objects.get(case=case)
@@ -155,7 +169,7 @@ def test_a_blank_or_short_override_justification_is_refused(reasons, error, make
         client_for("coordinator"),
         case,
         "support_offer",
-        {**SHELTER_ON_TESTIMONY, "override_justification": reasons},
+        {**SHELTER_ON_TESTIMONY, "override_justification": reasons, "confirmation_code": code_for("coordinator")},
         action="override",
     )
     assert response.status_code == 200
@@ -474,3 +488,8 @@ def test_no_identity_on_any_measure_page(make_case, users, client_for):
     ):
         content = text_of(client.get(url))
         assert IDENTITY["family_name"] not in content and IDENTITY["given_names"] not in content
+
+
+def code_for(username: str) -> str:
+    """The current code of the user's authenticator app (the tests' fictional key)."""
+    return unused_code(TOTPDevice.objects.get(user__username=username, confirmed=True))

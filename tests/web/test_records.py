@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from rightsfirst.web import adapter, workflow
 from rightsfirst.web.models import AuditEvent, Consent, Deadline, Membership, Referral, ServiceEvent
 from rightsfirst.web.roles import Role
 from rightsfirst.web.views.records import applicable_entitlements
-from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, sign_in
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, sign_in, unused_code
 
 BID_FACTS = {"conducted": True, "child_views_heard": True, "multidisciplinary": True, "purpose": "care"}
 
@@ -355,7 +356,15 @@ def test_a_child_is_referred_only_after_a_best_interests_determination(make_case
     bid_url = reverse("measure_new", args=[case.reference, "best_interests_determination"])
     assert bid_url in client.get(url).content.decode()
 
-    refused = client.post(url, {"to_agency": agencies["legal"].pk, "consent": consent.pk, "purpose": "legal help"})
+    refused = client.post(
+        url,
+        {
+            "to_agency": agencies["legal"].pk,
+            "consent": consent.pk,
+            "purpose": "legal help",
+            "confirmation_code": current_code_of(users["case_worker"]),
+        },
+    )
     assert refused.status_code == 200
     html = refused.content.decode()
     assert "The case was not referred" in html and "best-interests determination has been recorded" in html
@@ -365,7 +374,15 @@ def test_a_child_is_referred_only_after_a_best_interests_determination(make_case
     measure = workflow.record_measure(
         users["guardian"], case, "best_interests_determination", BID_FACTS, workflow.today()
     )
-    done = client.post(url, {"to_agency": agencies["legal"].pk, "consent": consent.pk, "purpose": "legal help"})
+    done = client.post(
+        url,
+        {
+            "to_agency": agencies["legal"].pk,
+            "consent": consent.pk,
+            "purpose": "legal help",
+            "confirmation_code": current_code_of(users["case_worker"]),
+        },
+    )
     assert done.status_code == 302
     referral = Referral.objects.get(case=case)
     assert (referral.to_agency, referral.from_agency, referral.best_interests) == (
@@ -391,7 +408,12 @@ def test_the_receiving_agency_sees_the_case_until_consent_is_withdrawn(
     holder = client_for("case_worker")
     response = holder.post(
         reverse("case_refer", args=[case.reference]),
-        {"to_agency": agencies["legal"].pk, "consent": consent.pk, "purpose": "advice on compensation"},
+        {
+            "to_agency": agencies["legal"].pk,
+            "consent": consent.pk,
+            "purpose": "advice on compensation",
+            "confirmation_code": current_code_of(users["case_worker"]),
+        },
     )
     assert response.status_code == 302
     assert receiving.get(detail).status_code == 200
@@ -554,3 +576,9 @@ def test_service_steps_are_audited_without_identity(make_case, client_for, agenc
     for value in IDENTITY.values():
         if value:
             assert not AuditEvent.objects.filter(target__contains=value).exists()
+
+
+def current_code_of(user: Any) -> str:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return unused_code(TOTPDevice.objects.get(user=user, confirmed=True))

@@ -11,9 +11,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from rightsfirst.web import audit
-from rightsfirst.web.models import IDENTITY_FIELDS, Case, Membership, Referral
+from rightsfirst.web.models import IDENTITY_FIELDS, IDENTITY_PARTS, Case, CaseRestriction, Membership, Referral
 from rightsfirst.web.roles import allowed
 
 
@@ -45,13 +46,34 @@ def require(user: Any, action: str) -> Membership:
     return found
 
 
+def _live_referrals(membership: Membership) -> Q:
+    """Referrals to the member's agency that still stand: not ended, and their consent not past its date."""
+    return Q(
+        referrals__to_agency=membership.agency_id,
+        referrals__ended_at__isnull=True,
+    ) & (Q(referrals__consent__expires_on__isnull=True) | Q(referrals__consent__expires_on__gte=timezone.localdate()))
+
+
+def _restricted_for(membership: Membership) -> Exists:
+    """Whether a case is restricted from this member's agency or from the member by name."""
+    return Exists(
+        CaseRestriction.objects.filter(case=OuterRef("pk")).filter(
+            Q(agency=membership.agency_id) | Q(user=membership.user_id)
+        )
+    )
+
+
 def visible_cases(user: Any) -> QuerySet[Case]:
-    """The cases the user may see: held by their agency, or referred to it (and not ended)."""
+    """The cases the user may see: held by their agency, or referred to it under a consent that still
+    stands; never a case restricted from their agency or from them."""
     found = membership_of(user)
     if found is None or not allowed(found.role, "case.view"):
         return Case.objects.none()
-    referred = Referral.objects.filter(case=OuterRef("pk"), to_agency=found.agency_id, ended_at__isnull=True)
-    return Case.objects.filter(Q(holding_agency=found.agency_id) | Q(Exists(referred)))
+    today = timezone.localdate()
+    referred = Referral.objects.filter(case=OuterRef("pk"), to_agency=found.agency_id, ended_at__isnull=True).filter(
+        Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=today)
+    )
+    return Case.objects.filter(Q(holding_agency=found.agency_id) | Q(Exists(referred))).exclude(_restricted_for(found))
 
 
 def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
@@ -61,10 +83,11 @@ def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
     found = membership_of(user)
     if found is None or not allowed(found.role, "case.view"):
         return Case.objects.none(), Case.objects.none()
-    held = Case.objects.filter(holding_agency=found.agency_id)
+    held = Case.objects.filter(holding_agency=found.agency_id).exclude(_restricted_for(found))
     referred = (
-        Case.objects.filter(referrals__to_agency=found.agency_id, referrals__ended_at__isnull=True)
+        Case.objects.filter(_live_referrals(found))
         .exclude(holding_agency=found.agency_id)
+        .exclude(_restricted_for(found))
         .distinct()
     )
     return held, referred
@@ -80,9 +103,21 @@ def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
         raise Http404("not found") from None
 
 
-def identity_fields_for(user: Any) -> tuple[str, ...]:
-    """The identity fields this user's role may see (none for most roles)."""
-    return IDENTITY_FIELDS if may(user, "identity.view") else ()
+def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
+    """The identity fields this user may see (none for most roles). For a case referred to the
+    user's agency, only the parts the consent behind the referral shares."""
+    found = membership_of(user)
+    if found is None or not allowed(found.role, "identity.view"):
+        return ()
+    if case is None or case.holding_agency_id == found.agency_id:
+        return IDENTITY_FIELDS
+    parts: set[str] = set()
+    referrals = case.referrals.filter(to_agency=found.agency_id, ended_at__isnull=True).select_related("consent")
+    for referral in referrals:
+        if referral.consent.active:
+            parts |= referral.consent.parts
+    shown = {name for part in parts for name in IDENTITY_PARTS.get(part, ())}
+    return tuple(name for name in IDENTITY_FIELDS if name in shown)
 
 
 def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
@@ -90,7 +125,7 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
 
     The reason is required: every view of identity answers "why" in the audit log.
     """
-    fields = identity_fields_for(user)
+    fields = identity_fields_for(user, case)
     if not fields:
         raise PermissionDenied
     if not reason.strip():

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from rightsfirst import engine
 from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import FieldSpec
-from rightsfirst.web import adapter
+from rightsfirst.web import adapter, two_factor
 from rightsfirst.web.models import Agency
 from rightsfirst.web.widgets import IsoDateInput
 
@@ -687,6 +687,8 @@ class OverrideForm(forms.Form):
             "min_length": gettext_lazy("Write at least 20 characters: a justification must explain the override."),
         },
     )
+    # Asked again at the moment of the override, so an unattended signed-in session is not enough.
+    confirmation_code = two_factor.confirmation_field()
 
     def clean_override_justification(self) -> str:
         value = str(self.cleaned_data["override_justification"]).strip()

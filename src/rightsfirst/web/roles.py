@@ -52,6 +52,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "consent.record": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN}),
     "case.refer": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.COORDINATOR}),
     "case.dates": frozenset({R.CASE_WORKER, R.COORDINATOR}),
+    # Keeping a case from a named agency or user (e.g. when officials are alleged to be involved).
+    "case.restrict": frozenset({R.CASE_WORKER, R.COORDINATOR}),
+    "case.unrestrict": frozenset({R.COORDINATOR}),
     "dashboard.deadlines": frozenset({R.COORDINATOR}),
     "statistics.view": frozenset({R.MONITOR, R.COORDINATOR}),
     "audit.view": frozenset({R.COORDINATOR, R.ADMINISTRATOR}),

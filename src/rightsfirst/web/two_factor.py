@@ -120,6 +120,31 @@ def confirm(request: HttpRequest, code: str) -> bool:
     return True
 
 
+def confirmation_field() -> Any:
+    """The form field that asks again for a one-time code before a dangerous act."""
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    return forms.CharField(
+        label=gettext_lazy("Confirm with a code from your authenticator app"),
+        max_length=40,
+        help_text=gettext_lazy(
+            "This act is confirmed by you in person: type the current 6-digit code (or a recovery code)."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def check_confirmation(request: HttpRequest, form: Any, field: str = "confirmation_code") -> bool:
+    """Validate the form's confirmation code against the user's devices; adds the form error if wrong."""
+    from django.utils.translation import gettext
+
+    if confirm(request, form.cleaned_data.get(field, "")):
+        return True
+    form.add_error(field, gettext("That code did not work. Wait for a new code in the app and try again."))
+    return False
+
+
 def safe_next(request: HttpRequest, fallback: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):

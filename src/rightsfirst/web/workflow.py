@@ -20,6 +20,7 @@ from rightsfirst.web.lifecycle import may_move
 from rightsfirst.web.models import (
     Agency,
     Case,
+    CaseRestriction,
     Consent,
     Deadline,
     Measure,
@@ -255,7 +256,7 @@ def refer(user: Any, case: Case, to_agency: Agency, consent: Consent, purpose: s
     a recorded best-interests determination."""
     membership = require(user, "case.refer")
     if consent.case_id != case.pk or not consent.active or consent.purpose != Consent.Purpose.REFERRAL:
-        raise NotAllowed("a referral needs an active consent recorded for referral on this case")
+        raise NotAllowed("a referral needs a consent for referral on this case that is neither withdrawn nor expired")
     if consent.shared_with_id not in (None, to_agency.pk):
         raise NotAllowed("the consent names a different agency")
     best_interests = None
@@ -328,3 +329,36 @@ def refresh(case: Case, at: dt.date | None = None) -> engine.Assessment:
     case.next_due = min(open_due) if open_due else None
     case.save()
     return assessment
+
+
+@transaction.atomic
+def restrict(user: Any, case: Case, reason: str, agency: Agency | None = None, person: Any = None) -> CaseRestriction:
+    """Keep the case from a named agency or user, whatever their role. Only the holding agency may,
+    and never from itself or oneself (the case would be left with no one to protect the person)."""
+    membership = require(user, "case.restrict")
+    if membership.agency_id != case.holding_agency_id:
+        raise NotAllowed("only the agency that holds the case may restrict it")
+    if (agency is None) == (person is None):
+        raise NotAllowed("name one agency or one user")
+    if agency is not None and agency.pk == case.holding_agency_id:
+        raise NotAllowed("the agency that holds the case cannot be excluded from it")
+    if person is not None and person.pk == user.pk:
+        raise NotAllowed("you cannot exclude yourself")
+    restriction = CaseRestriction.objects.create(case=case, agency=agency, user=person, reason=reason, created_by=user)
+    # Referrals to an excluded agency end with the restriction.
+    if agency is not None:
+        Referral.objects.filter(case=case, to_agency=agency, ended_at__isnull=True).update(ended_at=timezone.now())
+    named = f"agency {agency.name}" if agency is not None else f"user {person.get_username()}"
+    audit.record(user, "case.restrict", case=case, target=named, reason=reason)
+    return restriction
+
+
+@transaction.atomic
+def lift_restriction(user: Any, case: Case, restriction: CaseRestriction, reason: str) -> None:
+    """End a restriction (a coordinator of the holding agency), with the reason in the audit log."""
+    membership = require(user, "case.unrestrict")
+    if membership.agency_id != case.holding_agency_id or restriction.case_id != case.pk:
+        raise NotAllowed("only the agency that holds the case may lift its restrictions")
+    named = f"agency {restriction.agency.name}" if restriction.agency_id else f"user {restriction.user.get_username()}"
+    restriction.delete()
+    audit.record(user, "case.unrestrict", case=case, target=named, reason=reason)

@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rightsfirst.web import workflow
 from rightsfirst.web.models import AuditEvent, Case, Measure
 from tests.web.browser.conftest import DESKTOP, PHONE, Session
-from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, PASSWORD
+from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY, PASSWORD, unused_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -280,6 +281,10 @@ def test_coordinator_overrides_a_blocked_measure_and_finds_it_in_the_audit_log(
 
     override = page.locator('section[aria-labelledby="override-heading"]')
     override.get_by_label("Why must this measure go ahead despite the law?").fill(OVERRIDE_REASON)
+    # The override is confirmed again with a one-time code from the coordinator's app.
+    override.get_by_label("Confirm with a code from your authenticator app").fill(
+        unused_code(TOTPDevice.objects.get(user__username="coordinator"))
+    )
     override.get_by_role("button", name="Record with an override").click()
     page.wait_for_url(re.compile(rf"/cases/{case.reference}/measures/\d+/$"))
     assert "saved with an override" in page.locator(".messages").inner_text()

@@ -1,17 +1,19 @@
 """Stored records. Identity lives only in Person, encrypted; everything else uses the case reference."""
 
 from rightsfirst.web.models.audit import AuditEvent
-from rightsfirst.web.models.cases import Case, Referral, StageChange
+from rightsfirst.web.models.cases import Case, CaseRestriction, Referral, StageChange
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
-from rightsfirst.web.models.people import IDENTITY_FIELDS, Person
+from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "IDENTITY_PARTS",
     "Agency",
     "ApiToken",
     "AuditEvent",
     "Case",
+    "CaseRestriction",
     "Consent",
     "Deadline",
     "Measure",

@@ -87,3 +87,26 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["changed_at"]
+
+
+class CaseRestriction(models.Model):
+    """Keeps a case from a named agency or user, whatever their role: for a case that alleges the
+    involvement of officials, or any other risk that someone with an account may be the danger."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="restrictions")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agency__isnull=False, user__isnull=True)
+                | models.Q(agency__isnull=True, user__isnull=False),
+                name="restriction_names_one_agency_or_one_user",
+            )
+        ]

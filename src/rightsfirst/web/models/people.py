@@ -21,6 +21,11 @@ IDENTITY_FIELDS = (
     "address",
     "identity_documents",
 )
+# The parts of identity a consent can let another agency see (SHARED_PARTS), and their fields.
+IDENTITY_PARTS = {
+    "identity": ("given_names", "family_name", "other_names", "date_of_birth", "identity_documents"),
+    "contact": ("phone", "email", "address"),
+}
 
 
 class Person(models.Model):

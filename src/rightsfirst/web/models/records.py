@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rightsfirst.web.models.cases import Case
@@ -110,6 +111,9 @@ class Consent(models.Model):
     given_by = models.CharField(_("given by"), max_length=20, choices=GivenBy.choices, default=GivenBy.PERSON)
     given_on = models.DateField(_("given on"))
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    # What a receiving agency may see beyond the pseudonymous case record, and until when.
+    shared_parts = models.CharField(_("what may be shared"), max_length=100, blank=True)
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -118,7 +122,11 @@ class Consent(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.withdrawn_on is None
+        return self.withdrawn_on is None and (self.expires_on is None or self.expires_on >= timezone.localdate())
+
+    @property
+    def parts(self) -> frozenset[str]:
+        return frozenset(part for part in self.shared_parts.split(",") if part)
 
 
 class Deadline(models.Model):

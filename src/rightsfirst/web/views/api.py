@@ -294,7 +294,10 @@ class MeasureIn(BaseModel):
     override_justification: str = Field(
         "",
         max_length=4000,
-        description="Coordinators only: the written reasons for recording a measure the review found a violation.",
+        description=(
+            "Not accepted through the API (403): a coordinator overrides a violation in the application,"
+            " confirming with a one-time code."
+        ),
     )
     details: dict[str, Any] = Field(default_factory=dict, description="Further details the engine does not use.")
 
@@ -546,8 +549,8 @@ def review_measure(request: HttpRequest, reference: str, payload: MeasureReviewI
 def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> Any:
     """Review the measure and record it only if the review allows it.
 
-    409 with the review when the engine finds a violation (a coordinator may record it anyway with
-    `override_justification`); 422 with the review when it asks for a written `justification`.
+    409 with the review when the engine finds a violation (a coordinator may override it in the
+    application, not through the API); 422 with the review when it asks for a written `justification`.
     """
     user = _user(request)
     case = _case(request, reference, "measure.record")
@@ -558,6 +561,17 @@ def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> 
     override = payload.override_justification.strip()
     if override and not access.may(user, "measure.override"):
         raise PermissionDenied
+    if override:
+        # An override is confirmed by a person with a one-time code; a token alone (which a
+        # script or a thief may hold) cannot record one.
+        return Status(
+            403,
+            {
+                "detail": _(
+                    "Overrides are recorded in the application, confirmed with a code from the authenticator app."
+                )
+            },
+        )
     try:
         saved = workflow.record_measure(
             user, case, measure.type, facts, payload.date, details=payload.details, override_justification=override

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from rightsfirst.web import access, adapter, audit, workflow
+from rightsfirst.web import access, adapter, audit, two_factor, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
 from rightsfirst.web.measure_forms import type_label
-from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
+from rightsfirst.web.models import IDENTITY_FIELDS, Agency, Case, Person
 from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.widgets import IsoDateInput
 
@@ -207,7 +209,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "screening": case.screenings.order_by("-number").first(),
         "measures": [(item, type_label(item.measure_type)) for item in case.measures.all()[:5]],
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
-        "may_see_identity": bool(access.identity_fields_for(request.user)),
+        "may_see_identity": bool(access.identity_fields_for(request.user, case)),
         "stage_changes": case.stage_changes.all(),
     }
     return render(request, "web/case_detail.html", context)
@@ -234,7 +236,7 @@ class RevealForm(forms.Form):
 def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     """Show identity after the user states why; each view is audited."""
     case = access.case_for(request.user, reference)
-    if not access.identity_fields_for(request.user):
+    if not access.identity_fields_for(request.user, case):
         raise PermissionDenied
     form = RevealForm(request.POST or None)
     identity = None
@@ -267,6 +269,94 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "web/error.html", {"title": _("Something went wrong"), "status": 500}, status=500)
 
 
+class RestrictForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label=gettext_lazy("Keep the case from this agency"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("No agency"),
+    )
+    username = forms.CharField(
+        label=gettext_lazy("or from this user (user name)"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("Whatever their role, they will not be able to find or open the case."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why"),
+        min_length=20,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "For example: the person alleges that officials of this agency were involved. At least 20 characters."
+        ),
+    )
+    confirmation_code = two_factor.confirmation_field()
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.exclude(pk=case.holding_agency_id)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        username = (data.get("username") or "").strip()
+        if bool(data.get("agency")) == bool(username):
+            raise forms.ValidationError(_("Name one agency or one user."))
+        data["person"] = None
+        if username:
+            data["person"] = get_user_model().objects.filter(username=username).first()
+            if data["person"] is None:
+                self.add_error("username", _("There is no user with this name."))
+        return data
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why lift it"), min_length=10, max_length=2000)
+
+
+@login_required
+def case_restrictions(request: HttpRequest, reference: str) -> HttpResponse:
+    """Who the case is kept from, and keeping it from another agency or user."""
+    case = access.case_for(request.user, reference)
+    holds = access.membership_of(request.user).agency_id == case.holding_agency_id  # type: ignore[union-attr]
+    may_restrict = holds and access.may(request.user, "case.restrict")
+    may_lift = holds and access.may(request.user, "case.unrestrict")
+    form = RestrictForm(case=case)
+    if request.method == "POST":
+        lifting = request.POST.get("lift")
+        if lifting:
+            restriction = case.restrictions.filter(pk=lifting).first()
+            lift = LiftForm(request.POST)
+            if not may_lift or restriction is None:
+                raise PermissionDenied
+            if lift.is_valid():
+                workflow.lift_restriction(request.user, case, restriction, lift.cleaned_data["reason"])
+                messages.success(request, _("The restriction is lifted."))
+                return redirect("case_restrictions", reference=case.reference)
+            messages.error(request, _("Say why the restriction is lifted (at least 10 characters)."))
+        else:
+            if not may_restrict:
+                raise PermissionDenied
+            form = RestrictForm(request.POST, case=case)
+            if form.is_valid() and two_factor.check_confirmation(request, form):
+                data = form.cleaned_data
+                try:
+                    workflow.restrict(request.user, case, data["reason"], agency=data["agency"], person=data["person"])
+                except workflow.NotAllowed as error:
+                    form.add_error(None, str(error))
+                else:
+                    messages.success(request, _("The case is now kept from them."))
+                    return redirect("case_restrictions", reference=case.reference)
+    context = {
+        "case": case,
+        "form": form,
+        "restrictions": case.restrictions.select_related("agency", "user", "created_by"),
+        "may_restrict": may_restrict,
+        "may_lift": may_lift,
+    }
+    return render(request, "web/case_restrictions.html", context)
+
+
 urlpatterns = [
     path("", home, name="home"),
     path("cases/", case_list, name="case_list"),
@@ -274,5 +364,6 @@ urlpatterns = [
     path("cases/<str:reference>/", case_detail, name="case_detail"),
     path("cases/<str:reference>/rights/", rights_panel, name="rights_panel"),
     path("cases/<str:reference>/identity/", case_identity, name="case_identity"),
+    path("cases/<str:reference>/restrictions/", case_restrictions, name="case_restrictions"),
     path("cases/<str:reference>/stage/", case_move, name="case_move"),
 ]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.engine.measures import MEASURE_SPECS
-from rightsfirst.web import access, adapter, workflow
+from rightsfirst.web import access, adapter, two_factor, workflow
 from rightsfirst.web.measure_forms import (
     CONFISCATED,
     GROUPS,
@@ -183,7 +183,7 @@ def measure_new(request: HttpRequest, reference: str, measure_type: str) -> Http
     override_justification = ""
     if overriding:
         override_form = OverrideForm(request.POST)
-        if not override_form.is_valid():
+        if not override_form.is_valid() or not two_factor.check_confirmation(request, override_form):
             result = workflow.review(case, measure_type, facts, decided_on)
             return _blocked(request, context, result.to_json(), override_form)
         override_justification = override_form.cleaned_data["override_justification"]

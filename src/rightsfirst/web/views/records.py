@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -26,7 +27,7 @@ from django_htmx.http import reswap, retarget
 
 from rightsfirst.engine import InputError
 from rightsfirst.engine.results import Entitlement
-from rightsfirst.web import access, adapter, audit, workflow
+from rightsfirst.web import access, adapter, audit, two_factor, workflow
 from rightsfirst.web.models import Agency, Case, Consent, ServiceEvent
 from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.views.framework_browser import DUTY_BEARER_LABELS
@@ -223,6 +224,12 @@ def _service_rejected(
 # --- Consents ---------------------------------------------------------------------------------
 
 
+SHARED_PART_CHOICES = [
+    ("identity", gettext_lazy("Name, date of birth and identity documents")),
+    ("contact", gettext_lazy("Phone, e-mail and address")),
+]
+
+
 class ConsentForm(PastDatesForm):
     """What the person (or a child's guardian) agreed to, for what, shared with whom."""
 
@@ -254,6 +261,31 @@ class ConsentForm(PastDatesForm):
         label=gettext_lazy("Given by"), choices=Consent.GivenBy.choices, widget=forms.RadioSelect
     )
     given_on = forms.DateField(label=gettext_lazy("Given on"), widget=IsoDateInput(attrs=DATE_INPUT))
+    shared_parts = forms.MultipleChoiceField(
+        label=gettext_lazy("Beyond the case record, the receiving agency may see"),
+        choices=SHARED_PART_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "Tick only what the person agreed to. Without a tick, the agency sees the case under its reference only."
+        ),
+    )
+    expires_on = forms.DateField(
+        label=gettext_lazy("Valid until"),
+        required=False,
+        widget=IsoDateInput(attrs=DATE_INPUT),
+        help_text=gettext_lazy("After this date sharing stops by itself. Leave empty if no end was agreed."),
+    )
+
+    def clean_shared_parts(self) -> str:
+        return ",".join(sorted(self.cleaned_data["shared_parts"]))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        given, until = data.get("given_on"), data.get("expires_on")
+        if given and until and until < given:
+            self.add_error("expires_on", _("The end date cannot be before the date the consent was given."))
+        return data
 
     def clean_information_language(self) -> str:
         return str(self.cleaned_data["information_language"]).lower()
@@ -382,6 +414,8 @@ class ReferForm(forms.Form):
         max_length=300,
         help_text=gettext_lazy("What the other agency is asked to do. The receiving agency will see this."),
     )
+    # Sharing a case is confirmed again in person: an unattended session is not enough.
+    confirmation_code = two_factor.confirmation_field()
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -402,7 +436,9 @@ class ReferForm(forms.Form):
 
 def active_referral_consents(case: Case) -> Any:
     """The consents of this case that can carry a referral: recorded for referral and not withdrawn."""
-    return case.consents.filter(purpose=Consent.Purpose.REFERRAL, withdrawn_on__isnull=True)
+    return case.consents.filter(purpose=Consent.Purpose.REFERRAL, withdrawn_on__isnull=True).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=workflow.today())
+    )
 
 
 def _has_best_interests(case: Case) -> bool:
@@ -417,7 +453,7 @@ def case_refer(request: HttpRequest, reference: str) -> HttpResponse:
     form = ReferForm(request.POST if posted else None, case=case)
     refused = ""
     needs_best_interests = case.treated_as_child and not _has_best_interests(case)
-    if posted and form.is_valid():
+    if posted and form.is_valid() and two_factor.check_confirmation(request, form):
         data = form.cleaned_data
         try:
             workflow.refer(request.user, case, data["to_agency"], data["consent"], data["purpose"])
