@@ -23,7 +23,7 @@ from rightsfirst.web.models import Agency, Case, Consent, Membership
 from rightsfirst.web.roles import ROLE_LABELS, Role
 
 # Printed with the logins. It only ever protects fictional data on a local machine.
-DEMO_PASSWORD = "demo-rightsfirst-2026"
+DEMO_PASSWORD = "demo-rightsfirst-2026"  # nosec B105  # published on purpose; seed() refuses real data
 DEMO_URL = "http://127.0.0.1:8000/"
 SEED = 2026
 
@@ -361,7 +361,7 @@ def seed(cases: bool = True) -> bool:
         Membership.objects.create(user=user, agency=cast.agencies[agency_key], role=role)
         cast.users[str(role)] = user
     if cases:
-        rng = random.Random(SEED)
+        rng = random.Random(SEED)  # nosec B311  # the same fictional demo every time; nothing secret
         today = workflow.today()
         for number, scenario in enumerate(SCENARIOS):
             try:
