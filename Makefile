@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run examples browser-deps test lint typecheck bench bench-web compiled docs clean
+.PHONY: run examples browser-deps test lint typecheck security crash-test bench bench-web compiled docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rightsfirst needs Python 3.11 or newer")'
@@ -40,6 +40,18 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## Static security checks, one verdict line each (tools/security.py): bandit over src/, pip-audit
+## on requirements.lock, detect-secrets over the tracked files against .secrets.baseline, key files
+## kept out of git. Where no vulnerability database can be reached the audit fails, saying so;
+## RIGHTSFIRST_VULN_DB_OPTIONAL=1 accepts that (still said loudly).
+security: $(STAMP)
+	$(BIN)/python tools/security.py
+
+## Crash safety (about a minute): gunicorn killed mid-load three times on SQLite and, when one is
+## reachable, PostgreSQL; no acknowledged write may be lost (tests/reliability, marked slow).
+crash-test: $(STAMP)
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -rs -s tests/reliability
 
 ## Regenerate the generated documentation: JSON Schemas (docs/schema/) and the rule catalogue (docs/rules.md).
 docs: $(STAMP)

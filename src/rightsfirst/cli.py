@@ -54,8 +54,9 @@ def _read_input(name: str) -> Any:
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError(f"{name}: cannot read: {error}") from None
     try:
-        # YAML is a superset of JSON, so one reader serves both.
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # YAML is a superset of JSON, so one reader serves both; libyaml's loader when it is built in.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)  # nosec B506  # loader is CSafeLoader or SafeLoader: plain data only
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

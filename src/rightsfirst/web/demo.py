@@ -26,10 +26,10 @@ from rightsfirst.web.models import Agency, Case, Consent, Membership
 from rightsfirst.web.roles import ROLE_LABELS, Role
 
 # Printed with the logins. It only ever protects fictional data on a local machine.
-DEMO_PASSWORD = "demo-rightsfirst-2026"
+DEMO_PASSWORD = "demo-rightsfirst-2026"  # nosec B105  # published on purpose; seed() refuses real data
 # Every demo login shares this authenticator key (hex, as django-otp stores it): a local
 # demonstration only, like the shared password. Its base32 form is printed for an app.
-DEMO_TOTP_KEY = "64656d6f2d72696768747366697273742d32303236"
+DEMO_TOTP_KEY = "64656d6f2d72696768747366697273742d32303236"  # nosec B105  # published demo key, fictional data only
 DEMO_DEVICE_NAME = "Demo authenticator (fictional data only)"
 DEMO_URL = "http://127.0.0.1:8000/"
 SEED = 2026
@@ -369,7 +369,7 @@ def seed(cases: bool = True) -> bool:
         TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, key=DEMO_TOTP_KEY, confirmed=True)
         cast.users[str(role)] = user
     if cases:
-        rng = random.Random(SEED)
+        rng = random.Random(SEED)  # nosec B311  # the same fictional demo every time; nothing secret
         today = workflow.today()
         for number, scenario in enumerate(SCENARIOS):
             try:
