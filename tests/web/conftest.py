@@ -104,6 +104,7 @@ def agencies(db: Any) -> dict[str, Agency]:
         "nrm": Agency.objects.create(name="Fictional Referral Mechanism", kind="referral_mechanism"),
         "monitor": Agency.objects.create(name="Fictional Rapporteur", kind="monitoring"),
         "other": Agency.objects.create(name="Unrelated NGO", kind="ngo"),
+        "ombudsperson": Agency.objects.create(name="Fictional Ombudsperson", kind="monitoring"),
     }
 
 
@@ -115,6 +116,7 @@ ROLE_AGENCY = {
     Role.COORDINATOR: "shelter",
     Role.MONITOR: "monitor",
     Role.ADMINISTRATOR: "nrm",
+    Role.OVERSIGHT: "ombudsperson",
 }
 
 

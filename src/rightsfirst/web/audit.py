@@ -89,6 +89,9 @@ def record(
         )
         entry.entry_hash = entry_digest(entry, previous)
         entry.save()
+        from rightsfirst.web import oversight
+
+        oversight.notice(entry)
         return entry
 
 

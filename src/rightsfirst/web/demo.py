@@ -20,9 +20,10 @@ from django.db import transaction
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from rightsfirst.web import workflow
+from rightsfirst.web import approvals, workflow
 from rightsfirst.web.lifecycle import Stage
 from rightsfirst.web.models import Agency, Case, Consent, Membership
+from rightsfirst.web.models.security import Approval
 from rightsfirst.web.roles import ROLE_LABELS, Role
 
 # Printed with the logins. It only ever protects fictional data on a local machine.
@@ -49,6 +50,7 @@ AGENCIES: dict[str, AgencySpec] = {
     "guardians": AgencySpec("Demo Guardianship Service", "guardianship", "Demo Region North"),
     "nrm": AgencySpec("Demo National Referral Mechanism", "referral_mechanism", "Demo Capital"),
     "rapporteur": AgencySpec("Demo National Rapporteur Office", "monitoring", "Demo Capital"),
+    "ombudsperson": AgencySpec("Demo Ombudsperson's Office", "monitoring", "Demo Capital"),
 }
 
 # Where each demo login works. The coordinator sits in the referral mechanism, which takes the
@@ -61,6 +63,7 @@ ROLE_AGENCY: dict[Role, str] = {
     Role.COORDINATOR: "nrm",
     Role.MONITOR: "rapporteur",
     Role.ADMINISTRATOR: "nrm",
+    Role.OVERSIGHT: "ombudsperson",
 }
 
 # Invented names: chosen so that no one could mistake them for a real person.
@@ -507,7 +510,19 @@ class _Play:
 
     def refer(self, by: Any, to: str, on: dt.date, purpose: str) -> None:
         consent = self.consent(by, to, on)
-        workflow.refer(by, self.case, self.cast.agencies[to], consent, purpose)
+        agency = self.cast.agencies[to]
+        if approvals.is_authority(agency):
+            # As in real use: the referral-mechanism coordinator approves sharing with an authority.
+            kind = str(Approval.Kind.SHARE_WITH_AUTHORITY)
+            asked = approvals.request(
+                by,
+                kind,
+                f"Demo: the person agreed to share the case for {purpose}",
+                case=self.case,
+                target=str(agency.pk),
+            )
+            approvals.decide(self.user(Role.COORDINATOR), asked, True, "Demo: consent checked")
+        workflow.refer(by, self.case, agency, consent, purpose)
 
     def measure(self, by: Any, kind: str, on: dt.date, **facts: Any) -> None:
         override = facts.pop("override", "")

@@ -18,6 +18,9 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     MONITOR = "monitor"
     ADMINISTRATOR = "administrator"
+    # Outside every agency's chain of command: reviews alerts about how staff use the system
+    # (e.g. an ombudsperson's office). Sees the audit log, never a case or an identity.
+    OVERSIGHT = "oversight"
 
 
 ROLE_LABELS = {
@@ -28,6 +31,7 @@ ROLE_LABELS = {
     Role.COORDINATOR: _("Coordinator"),
     Role.MONITOR: _("Monitor"),
     Role.ADMINISTRATOR: _("Administrator"),
+    Role.OVERSIGHT: _("Oversight"),
 }
 ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -57,7 +61,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.unrestrict": frozenset({R.COORDINATOR}),
     "dashboard.deadlines": frozenset({R.COORDINATOR}),
     "statistics.view": frozenset({R.MONITOR, R.COORDINATOR}),
-    "audit.view": frozenset({R.COORDINATOR, R.ADMINISTRATOR}),
+    "audit.view": frozenset({R.COORDINATOR, R.ADMINISTRATOR, R.OVERSIGHT}),
+    "oversight.alerts": frozenset({R.OVERSIGHT}),
+    # Dangerous acts need a second person (approvals.py): who may ask, who may decide.
+    "approval.request": frozenset(
+        {R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN, R.COORDINATOR, R.ADMINISTRATOR}
+    ),
+    "approval.decide": frozenset({R.COORDINATOR, R.ADMINISTRATOR}),
+    "export.cases": frozenset({R.COORDINATOR}),
+    "role.grant": frozenset({R.ADMINISTRATOR}),
     "framework.view": frozenset(Role),
     "api.use": CASE_ROLES,
 }

@@ -206,6 +206,15 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The two-person rule (approvals.py): an approval is good for one use within this many hours.
+RIGHTSFIRST_APPROVAL_HOURS = 24
+# Oversight alerts (oversight.py): patterns an insider looking for someone would leave.
+RIGHTSFIRST_ALERT_MASS_VIEWS = 30  # cases or identities opened by one user ...
+RIGHTSFIRST_ALERT_MASS_WINDOW_MINUTES = 10  # ... within this many minutes
+RIGHTSFIRST_ALERT_EMPTY_SEARCHES = 3  # searches for a person that find no case of one's own, per hour
+# Identity opened outside these local hours (start, end), or at the weekend, is reported.
+RIGHTSFIRST_WORKING_HOURS = (7, 20)
+
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
 RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).

@@ -9,6 +9,7 @@ from django.urls import include, path
 from rightsfirst.web.views import (
     account,
     api,
+    approvals,
     cases,
     dashboard,
     framework_browser,
@@ -30,6 +31,7 @@ class SignOutView(auth_views.LogoutView):
 
 urlpatterns = [
     *account.urlpatterns,
+    *approvals.urlpatterns,
     path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.api.urls),

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rightsfirst import engine
-from rightsfirst.web import adapter, audit
+from rightsfirst.web import adapter, approvals, audit
 from rightsfirst.web.access import require
 from rightsfirst.web.lifecycle import may_move
 from rightsfirst.web.models import (
@@ -30,6 +30,7 @@ from rightsfirst.web.models import (
     ServiceEvent,
     StageChange,
 )
+from rightsfirst.web.models.security import Approval
 from rightsfirst.web.roles import may_record_measure
 
 SERVICE_DONE = ("delivered", "not_applicable", "refused")
@@ -270,6 +271,10 @@ def refer(user: Any, case: Case, to_agency: Agency, consent: Consent, purpose: s
             raise NotAllowed("for a child, a referral needs a recorded best-interests determination")
     if to_agency.pk == case.holding_agency_id:
         raise NotAllowed("the case is already held by that agency")
+    if approvals.is_authority(to_agency):
+        # Sharing with the police, border or labour authorities needs a second person's approval
+        # (spent here, in the referral's own transaction).
+        approvals.use(user, str(Approval.Kind.SHARE_WITH_AUTHORITY), case=case, target=str(to_agency.pk))
     referral = Referral.objects.create(
         case=case,
         from_agency=membership.agency,

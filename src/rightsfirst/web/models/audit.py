@@ -37,6 +37,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # For the oversight alerts: one user's recent entries.
+        indexes = [models.Index(fields=["username", "at"])]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -1,4 +1,7 @@
-"""Sign-in security: single-use recovery codes, stored only as hashes.
+"""Security records: recovery codes (stored only as hashes), approvals of dangerous acts by a
+second person, and alerts for the oversight role.
+
+Recovery codes:
 
 django-otp's own static-token device keeps its codes in clear; a recovery code is as good as a
 second factor, so a stolen database must not hold usable ones. Each code is 80 random bits, so
@@ -13,6 +16,7 @@ import secrets
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 
 # Crockford's base32 without I, L, O and U: no two characters a tired reader can confuse.
@@ -74,3 +78,77 @@ class RecoveryCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["device", "code_hash"])]
+
+
+class Approval(models.Model):
+    """A dangerous act asked for by one person and approved (or refused) by another.
+
+    The requester can never approve their own request; an approval is good for one use and
+    expires (settings.RIGHTSFIRST_APPROVAL_HOURS after the decision).
+    """
+
+    class Kind(models.TextChoices):
+        SHARE_WITH_AUTHORITY = "share_with_authority", _("Share a case with an authority")
+        BULK_EXPORT = "bulk_export", _("Export the list of cases")
+        ROLE_GRANT = "role_grant", _("Give a user a role")
+        REVEAL_LOCATION = "reveal_location", _("See where the person lives")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    kind = models.CharField(_("what"), max_length=40, choices=Kind.choices)
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    agency = models.ForeignKey("casework.Agency", on_delete=models.CASCADE, related_name="+")
+    # What exactly is approved: the receiving agency's id, or "username|agency id|role" for a role grant.
+    target = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(_("why"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["agency", "decision"])]
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self.decision == self.Decision.APPROVED
+            and self.used_at is None
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+
+class OversightAlert(models.Model):
+    """A pattern an insider looking for someone would leave, for the oversight role to look into."""
+
+    class Kind(models.TextChoices):
+        MASS_VIEWS = "mass_views", _("Many cases or identities opened in a short time")
+        OFF_HOURS = "off_hours", _("Identity opened outside working hours")
+        SEARCH_WITHOUT_CASE = "search_without_case", _("Searches for people without a case of one's own")
+        APPROVAL = "approval", _("A dangerous act was approved")
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    username = models.CharField(max_length=150)
+    agency = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=300)
+    at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["username", "kind", "at"])]

@@ -197,6 +197,8 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
+    # Every opening of a case is in the audit log (and counts towards the oversight alerts).
+    audit.record(request.user, "case.view", case=case)
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)

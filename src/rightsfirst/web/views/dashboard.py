@@ -363,10 +363,10 @@ class AuditFilter(forms.Form):
 
 
 def audit_scope(user: Any) -> QuerySet[AuditEvent]:
-    """The entries a user may read: all for an administrator; for a coordinator, those of their
+    """The entries a user may read: all for an administrator and for oversight; for a coordinator, those of their
     agency's staff and of the cases they can see (other agencies' cases are not theirs to inspect)."""
     membership = access.require(user, "audit.view")
-    if membership.role == Role.ADMINISTRATOR:
+    if membership.role in (Role.ADMINISTRATOR, Role.OVERSIGHT):
         return AuditEvent.objects.all()
     visible = access.visible_cases(user).values("reference")
     return AuditEvent.objects.filter(Q(agency=membership.agency.name) | Q(case_reference__in=visible))

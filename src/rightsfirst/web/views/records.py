@@ -27,7 +27,7 @@ from django_htmx.http import reswap, retarget
 
 from rightsfirst.engine import InputError
 from rightsfirst.engine.results import Entitlement
-from rightsfirst.web import access, adapter, audit, two_factor, workflow
+from rightsfirst.web import access, adapter, approvals, audit, two_factor, workflow
 from rightsfirst.web.models import Agency, Case, Consent, ServiceEvent
 from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.views.framework_browser import DUTY_BEARER_LABELS
@@ -452,11 +452,14 @@ def case_refer(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "case.refer" if posted else "case.view")
     form = ReferForm(request.POST if posted else None, case=case)
     refused = ""
+    approval_needed = None
     needs_best_interests = case.treated_as_child and not _has_best_interests(case)
     if posted and form.is_valid() and two_factor.check_confirmation(request, form):
         data = form.cleaned_data
         try:
             workflow.refer(request.user, case, data["to_agency"], data["consent"], data["purpose"])
+        except approvals.ApprovalNeeded:
+            approval_needed = data["to_agency"]
         except workflow.NotAllowed as error:
             refused = _refusal(case, needs_best_interests, error)
         else:
@@ -472,6 +475,7 @@ def case_refer(request: HttpRequest, reference: str) -> HttpResponse:
         "has_consent": active_referral_consents(case).exists(),
         "needs_best_interests": needs_best_interests,
         "refused": refused,
+        "approval_needed": approval_needed,
         "child_basis": CHILD_BASIS,
         "current": [item for item in referrals if item.ended_at is None],
         "ended": [item for item in referrals if item.ended_at is not None],
