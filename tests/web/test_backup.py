@@ -53,6 +53,8 @@ def _fictional_database(path: Path, notes: int = 400) -> Database:
             [(i, f"fictional note {i}", bytes([i % 256]) * 40, i / 7) for i in range(1, notes + 1)],
         )
         db.executemany("INSERT INTO tag VALUES (?, ?)", [("alpha", 1), ("beta", 2)])
+        # SQLite accepts text that is not valid UTF-8; a backup must keep it exactly too.
+        db.execute("INSERT INTO note VALUES (?, CAST(X'C3FF' AS TEXT), NULL, NULL, NULL)", [notes + 1])
     db.close()
     return Database("sqlite", path=path)
 
@@ -63,6 +65,7 @@ def _all_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         schema = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
         tables = [name for kind, name, _ in schema if kind == "table"]
         found: dict[str, list[tuple[Any, ...]]] = {"(schema)": schema}
+        db.text_factory = bytes  # text as stored, valid UTF-8 or not
         for name in tables:
             found[name] = sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
     db.close()
@@ -101,7 +104,7 @@ def test_a_small_round_trip_restores_every_row_and_the_file_is_private(made, tmp
     assert path.stat().st_mode & 0o777 == 0o600
     target = Database("sqlite", path=tmp_path / "restored" / "db.sqlite3")
     summary = backup.restore_backup(path, key, target)
-    assert (summary.tables, summary.rows) == (2, 402)
+    assert (summary.tables, summary.rows) == (2, 403)
     assert _all_rows(target.path) == _all_rows(source.path)
     assert target.path.stat().st_mode & 0o777 == 0o600
     assert sorted(item.name for item in target.path.parent.iterdir()) == ["db.sqlite3"]
@@ -382,7 +385,7 @@ def test_the_command_verifies_an_intact_backup(made, monkeypatch):
     path, key, _ = made
     monkeypatch.setenv("RIGHTSFIRST_BACKUP_KEY", _b64(key))
     out = _call("verify", str(path))
-    assert "intact" in out and "2 tables, 402 rows" in out and backup.key_id(key) in out
+    assert "intact" in out and "2 tables, 403 rows" in out and backup.key_id(key) in out
 
 
 def _call(*args: str) -> str:
@@ -408,7 +411,7 @@ def test_a_restore_that_would_not_match_its_manifest_fails_loudly_and_changes_no
     backup.create_backup(tmp_path / "drifted.rfbackup", source, key)
     monkeypatch.setattr(backup, "sqlite_manifest", real)
     target = tmp_path / "target" / "db.sqlite3"
-    with pytest.raises(BackupDamaged, match="differs from the backup's manifest: table note has the same 400 rows"):
+    with pytest.raises(BackupDamaged, match="differs from the backup's manifest: table note has the same 401 rows"):
         backup.restore_backup(tmp_path / "drifted.rfbackup", key, Database("sqlite", path=target))
     assert not target.exists()
     with pytest.raises(BackupDamaged, match="table note"):
@@ -431,13 +434,13 @@ def test_restore_refuses_a_database_with_data_and_force_says_what_it_replaces(ma
     path, key, source = made
     target = _fictional_database(tmp_path / "busy.sqlite3", notes=5)
     before = _all_rows(target.path)
-    with pytest.raises(BackupRefused, match=r"is not empty \(2 tables holding 7 rows.*--force"):
+    with pytest.raises(BackupRefused, match=r"is not empty \(2 tables holding 8 rows.*--force"):
         backup.restore_backup(path, key, target)
     assert _all_rows(target.path) == before
     said: list[str] = []
     backup.restore_backup(path, key, target, force=True, notify=said.append)
     assert said == [
-        f"the SQLite database {target.path}: all 2 tables holding 7 rows (note 5, tag 2 ...) will be "
+        f"the SQLite database {target.path}: all 2 tables holding 8 rows (note 6, tag 2 ...) will be "
         "dropped and replaced by the backup"
     ]
     assert _all_rows(target.path) == _all_rows(source.path)

@@ -257,32 +257,25 @@ def database_from_settings(config: Mapping[str, Any]) -> Database:
 Manifest = dict[str, Any]
 
 
-def _canonical(value: Any) -> Any:
-    """A value in a form that is the same for the same stored value (typed, so 1 and "1" differ)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return ["b", value]
-    if isinstance(value, int):
-        return ["i", str(value)]
-    if isinstance(value, float):
-        return ["f", value.hex()]
-    if isinstance(value, str):
-        return ["s", value]
+def _not_json(value: Any) -> Any:
+    """Values JSON has no type for, in a form that is the same for the same stored value."""
     if isinstance(value, bytes | bytearray | memoryview):
         return ["x", bytes(value).hex()]
-    if isinstance(value, dict | list):
-        return ["j", json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)]
     # Dates, times, decimals, UUIDs, intervals: their text form is exact.
     return [type(value).__name__, str(value)]
+
+
+# One JSON array per row: strings, numbers, booleans and null keep their types apart (1, "1",
+# 1.0 and true differ), ASCII-only escapes make it independent of the Unicode database of the
+# Python that recomputes it, and the C encoder keeps it fast.
+_encode_row = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True, default=_not_json).encode
 
 
 def _digest_rows(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
     digest = hashlib.sha256()
     count = 0
     for row in rows:
-        line = json.dumps([_canonical(value) for value in row], ensure_ascii=True, separators=(",", ":"))
-        digest.update(line.encode("ascii") + b"\n")
+        digest.update(_encode_row(row).encode("ascii") + b"\n")
         count += 1
     return {"rows": count, "sha256": digest.hexdigest()}
 
@@ -297,9 +290,11 @@ def _sqlite_connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
     else:
         connection = sqlite3.connect(path, timeout=30)
-    # Text exactly as stored, even if it is not valid UTF-8.
-    connection.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
     return connection
+
+
+def _text_as_stored(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def sqlite_manifest(path: Path) -> Manifest:
@@ -315,7 +310,15 @@ def sqlite_manifest(path: Path) -> Manifest:
             key = [column[1] for column in sorted((column for column in columns if column[5]), key=lambda c: c[5])]
             order = ", ".join(_sqlite_name(column) for column in (key or [column[1] for column in columns]))
             query = f"SELECT * FROM {_sqlite_name(name)}" + (f" ORDER BY {order}" if order else "")
-            tables[name] = _digest_rows(connection.execute(query))
+            try:
+                tables[name] = _digest_rows(connection.execute(query))
+            except sqlite3.OperationalError as error:
+                if "decode" not in str(error):
+                    raise
+                # Text that is not valid UTF-8 (SQLite does not prevent it): hashed byte for byte.
+                connection.text_factory = _text_as_stored
+                tables[name] = _digest_rows(connection.execute(query))
+                connection.text_factory = str
         return {"tables": tables}
     finally:
         connection.close()
