@@ -321,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("audit", help="`rightsfirst audit verify`: check the audit log's hash chain.")
     sub.add_parser(
+        "backup",
+        help="`rightsfirst backup create|verify|restore FILE`: encrypted, verifiable backups of the database.",
+        add_help=False,
+    )
+    sub.add_parser("restore", help="`rightsfirst restore FILE`: the same as `rightsfirst backup restore FILE`.")
+    sub.add_parser(
         "manage",
         help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
         add_help=False,
@@ -344,6 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_django(arguments[1:])
     if arguments[:2] == ["audit", "verify"]:
         return run_django(["audit_verify"])
+    if arguments[:1] == ["backup"]:
+        return run_django(arguments)
+    if arguments[:1] == ["restore"]:
+        return run_django(["backup", *arguments])
     args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)

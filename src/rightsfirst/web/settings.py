@@ -3,6 +3,7 @@
 RIGHTSFIRST_DATA_DIR  where the SQLite database and key files live (default: ./var)
 DATABASE_URL          use this database instead (e.g. postgres://user@127.0.0.1:5432/rightsfirst)
 RIGHTSFIRST_MASTER_KEY the master key for identity encryption (base64, 32 bytes); else a key file
+RIGHTSFIRST_BACKUP_KEY the key that encrypts backups (base64, 32 bytes); else a key file
 DJANGO_SECRET_KEY     Django's signing key; else a key file
 RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
@@ -217,6 +218,8 @@ RIGHTSFIRST_WORKING_HOURS = (7, 20)
 
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
 RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
+# Encrypts backups only (key separation): `rightsfirst backup` creates it on first use.
+RIGHTSFIRST_BACKUP_KEY_FILE = DATA_DIR / "backup.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).
 RIGHTSFIRST_PROFILE = os.environ.get("RIGHTSFIRST_PROFILE", "international")
 
