@@ -39,7 +39,7 @@ import secrets
 import shutil
 import sqlite3
 import struct
-import subprocess
+import subprocess  # nosec B404  # only fixed PostgreSQL client tools, argument lists, never a shell
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,7 +84,7 @@ LIBPQ_ENV = {
     "host": "PGHOST",
     "port": "PGPORT",
     "user": "PGUSER",
-    "password": "PGPASSWORD",
+    "password": "PGPASSWORD",  # nosec B105  # the name of libpq's environment variable, not a password
     "passfile": "PGPASSFILE",
     "service": "PGSERVICE",
     "options": "PGOPTIONS",
@@ -309,7 +309,7 @@ def sqlite_manifest(path: Path) -> Manifest:
             columns = list(connection.execute(f"PRAGMA table_info({_sqlite_name(name)})"))
             key = [column[1] for column in sorted((column for column in columns if column[5]), key=lambda c: c[5])]
             order = ", ".join(_sqlite_name(column) for column in (key or [column[1] for column in columns]))
-            query = f"SELECT * FROM {_sqlite_name(name)}" + (f" ORDER BY {order}" if order else "")
+            query = f"SELECT * FROM {_sqlite_name(name)}" + (f" ORDER BY {order}" if order else "")  # nosec B608  # table and column names come from sqlite_master, quoted by _sqlite_name
             try:
                 tables[name] = _digest_rows(connection.execute(query))
             except sqlite3.OperationalError as error:
@@ -744,7 +744,8 @@ def _write_manifest(encryptor: _Encryptor, manifest: Manifest) -> None:
 
 
 def _backup_sqlite(out: IO[bytes], database: Database, key: bytes, header: dict[str, Any]) -> tuple[Manifest, int]:
-    assert database.path is not None
+    if database.path is None:
+        raise BackupFailed("this database has no file path")
     source_path = database.path
     if not source_path.is_file():
         raise BackupRefused(f"no SQLite database at {source_path}: nothing to back up")
@@ -783,15 +784,17 @@ def _backup_postgres(out: IO[bytes], database: Database, key: bytes, header: dic
         connection.isolation_level = IsolationLevel.REPEATABLE_READ
         connection.read_only = True
         row = connection.execute("SELECT pg_export_snapshot()").fetchone()
-        assert row is not None
+        if row is None:
+            raise BackupFailed("the database returned no snapshot")
         snapshot = str(row[0])
         manifest = postgres_manifest(connection)
         encryptor = _Encryptor(out, header, key)
         _write_manifest(encryptor, manifest)
         with tempfile.TemporaryFile() as errors:
             command = [_tool("pg_dump"), "--format=plain", "--no-owner", "--no-password", f"--snapshot={snapshot}"]
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=_pg_environment(database))
-            assert process.stdout is not None
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=_pg_environment(database))  # nosec B603  # pg_dump with an argument list built here
+            if process.stdout is None:
+                raise BackupFailed("could not talk to the PostgreSQL client tool")
             try:
                 while block := process.stdout.read(READ_BLOCK):
                     encryptor.write(block)
@@ -822,7 +825,7 @@ def create_backup(output: Path, database: Database, key: bytes, chunk_size: int 
     if database.vendor == "sqlite":
         tool = f"SQLite {sqlite3.sqlite_version}"
     else:
-        version = subprocess.run([_tool("pg_dump"), "--version"], capture_output=True, text=True, check=False)
+        version = subprocess.run([_tool("pg_dump"), "--version"], capture_output=True, text=True, check=False)  # nosec B603  # pg_dump --version
         tool = version.stdout.strip()
     header = _header(database, key, chunk_size, tool)
     partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.partial")
@@ -894,7 +897,7 @@ def _sqlite_contents(path: Path) -> list[tuple[str, int]]:
         try:
             names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             return [
-                (name, int(connection.execute(f"SELECT count(*) FROM {_sqlite_name(name)}").fetchone()[0]))
+                (name, int(connection.execute(f"SELECT count(*) FROM {_sqlite_name(name)}").fetchone()[0]))  # nosec B608  # table names from sqlite_master, quoted
                 for name in sorted(names)
             ]
         finally:
@@ -923,7 +926,8 @@ def _replacing(database: Database, contents: Sequence[tuple[str, int | None]], f
 def _restore_sqlite(
     path: Path, key: bytes, database: Database, force: bool, notify: Callable[[str], None]
 ) -> RestoreSummary:
-    assert database.path is not None
+    if database.path is None:
+        raise BackupFailed("this database has no file path")
     target = database.path
     replaced = _replacing(database, _sqlite_contents(target), force)
     leftovers = [
@@ -1002,14 +1006,15 @@ def _psql_restore(database: Database, payload: Iterable[bytes], before: Sequence
         command += ["-c", "\n".join(before)]
     command += ["-f", "-"]
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # nosec B603  # psql with an argument list built here
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=errors,
             env=_pg_environment(database),
         )
-        assert process.stdin is not None
+        if process.stdin is None:
+            raise BackupFailed("could not talk to the PostgreSQL client tool")
         try:
             for block in payload:
                 process.stdin.write(block)
