@@ -72,3 +72,21 @@ def test_other_tables_are_not_guarded(users):
     _raw("UPDATE auth_user SET first_name = %s WHERE id = %s", ["Fictional", user.pk])
     user.refresh_from_db()
     assert user.first_name == "Fictional"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flush_between_transactional_tests_gets_past_the_guard_and_puts_it_back(users):
+    # The browser tests commit for real and are cleaned up with `flush` (see conftest.py).
+    from django.core.management import call_command
+
+    # The recovery-code models are registered only once something imports them (a page request
+    # does); flush must know every table, or PostgreSQL refuses to truncate auth_user under them.
+    import rightsfirst.web.models.security  # noqa: F401
+
+    audit.record(users["case_worker"], "case.search", target="before the flush")
+    call_command("flush", interactive=False, verbosity=0)
+    assert AuditEvent.objects.count() == 0
+    entry = audit.record(None, "case.search", target="after the flush")
+    with pytest.raises(IntegrityError, match="append-only"):
+        _raw("DELETE FROM casework_auditevent WHERE id = %s", [entry.pk])
+    assert AuditEvent.objects.filter(pk=entry.pk).exists()
