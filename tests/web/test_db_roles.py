@@ -73,7 +73,8 @@ def test_the_statements_are_the_printed_ones():
         (["--owner", "rf_owner", "--app", 'x"; DROP TABLE casework_case; --'], "--app: "),
         (["--owner", "Owner", "--app", "rf_app"], "--owner: 'Owner' is not allowed"),
         (["--owner", "rf_owner", "--app", "pg_monitor"], "--app: 'pg_monitor' is not allowed"),
-        (["--owner", "rf_owner", "--app", "rf_app", "--schema", "public"], "--schema: 'public'"),
+        (["--owner", "public", "--app", "rf_app"], "--owner: 'public' is not allowed"),
+        (["--owner", "rf_owner", "--app", "rf_app", "--schema", "information_schema"], "--schema: 'information_"),
         (["--owner", "rf_same", "--app", "rf_same"], "must be different roles"),
     ],
 )

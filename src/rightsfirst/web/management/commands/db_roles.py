@@ -30,9 +30,10 @@ NAME_RULE = "1 to 63 lowercase letters, digits and underscores, starting with a 
 MIGRATIONS_TABLE = "django_migrations"
 
 
-def _name(option: str, value: str) -> str:
-    if not NAME.fullmatch(value) or value.startswith("pg_") or value == "public":
-        raise CommandError(f"{option}: {value!r} is not allowed: use {NAME_RULE} (not pg_... or public)")
+def _name(option: str, value: str, reserved: tuple[str, ...] = ("public",)) -> str:
+    if not NAME.fullmatch(value) or value.startswith("pg_") or value in reserved:
+        rule = f"{NAME_RULE}, not pg_..." + "".join(f" or {name}" for name in reserved)
+        raise CommandError(f"{option}: {value!r} is not allowed: use {rule}")
     return value
 
 
@@ -159,7 +160,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         owner = _name("--owner", options["owner"])
         app = _name("--app", options["app"])
-        schema = _name("--schema", options["schema"])
+        # The schema may be public: an existing database whose tables are there keeps them.
+        schema = _name("--schema", options["schema"], reserved=("information_schema",))
         if owner == app:
             raise CommandError("--owner and --app must be different roles: the point is that APP owns nothing")
         is_postgresql = connection.vendor == "postgresql"
