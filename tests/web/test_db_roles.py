@@ -348,3 +348,24 @@ def test_the_application_role_can_add_to_the_audit_log_but_not_rewrite_it(fresh_
     verified = _manage(db["app_url"], data_dir, "audit_verify")
     assert verified.returncode == 1, verified.stdout + verified.stderr
     assert "entry 2 " in verified.stdout and "modified" in verified.stdout
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason=NOT_POSTGRESQL)
+def test_an_application_role_that_owns_something_is_refused_and_nothing_is_applied(fresh_database):
+    import psycopg
+
+    db = fresh_database
+    with psycopg.connect(dbname=db["database"], autocommit=True, **db["superuser"]) as admin:
+        admin.execute(f'CREATE ROLE "{db["app"]}" LOGIN')
+        admin.execute("CREATE TABLE fictional_leftover (id int)")
+        admin.execute(f'ALTER TABLE fictional_leftover OWNER TO "{db["app"]}"')
+    result = _manage(
+        db["superuser_url"], db["data_dir"], "db_roles", "--owner", db["owner"], "--app", db["app"], "--apply"
+    )
+    assert result.returncode != 0
+    assert "not applied" in result.stderr and "owns 1 object(s) (table fictional_leftover)" in result.stderr
+    assert "Traceback" not in result.stderr
+    with psycopg.connect(dbname=db["database"], **db["superuser"]) as admin:
+        # One transaction: the owner role and the schema made before the refusal are gone again.
+        assert admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [db["owner"]]).fetchone() == (0,)
+        assert admin.execute("SELECT to_regnamespace('rightsfirst')").fetchone() == (None,)

@@ -204,6 +204,8 @@ class Command(BaseCommand):
                 if problems:
                     # Raising here rolls the whole transaction back: nothing is left half-applied.
                     raise CommandError("not applied: " + "; ".join(problems))
+                # The audit entry goes into this schema's log, whatever this session's search_path was.
+                cursor.execute(f'SET LOCAL search_path = "{schema}"')
                 self._record(owner, app, schema)
         except DatabaseError as error:
             raise CommandError(f"not applied: PostgreSQL refused it: {error}".strip()) from None
