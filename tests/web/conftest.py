@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management.commands import flush
+from django.db import connections, transaction
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -78,6 +81,57 @@ CHILD_UNCERTAIN_AGE = {
     "actions": ["recruitment"],
     "purposes": ["sexual_exploitation"],
 }
+
+
+@contextmanager
+def audit_guard_lifted(connection: Any) -> Iterator[None]:
+    """Inside an open transaction: the database lets audit rows be changed until the block ends.
+
+    What a database owner with a shell could do (drop or disable the append-only triggers of
+    migration 0006); the tests use it to tamper with the chain and to empty the database
+    between transactional tests. The triggers are back when the block ends; if it raises, the
+    transaction's rollback brings them back.
+    """
+    assert connection.in_atomic_block, "lift the audit guard only inside a transaction"
+    triggers: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'casework_auditevent'")
+            triggers = [row[0] for row in cursor.fetchall()]
+            assert triggers, "the append-only triggers are missing"
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'casework_auditevent'")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP TRIGGER "{name}"')
+        else:
+            # ALTER TABLE waits for no deferred foreign-key check: run the pending ones now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE casework_auditevent DISABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for sql in triggers:
+                cursor.execute(sql)
+        else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE casework_auditevent ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_guard() -> Iterator[None]:
+    # Transactional tests (the browser tests) empty every table afterwards with `flush`, which
+    # the append-only audit table refuses; around that flush only, the guard is lifted.
+    original = flush.Command.handle
+
+    def handle(self: Any, **options: Any) -> None:
+        connection = connections[options["database"]]
+        with transaction.atomic(using=connection.alias), audit_guard_lifted(connection):
+            original(self, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flush.Command, "handle", handle)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -9,4 +9,4 @@ class WebConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from rightsfirst.web import signals  # noqa: F401  (connects the SQLite pragmas)
+        from rightsfirst.web import checks, signals  # noqa: F401  (registers deployment checks, SQLite pragmas)
