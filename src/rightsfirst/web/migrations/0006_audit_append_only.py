@@ -108,7 +108,7 @@ def remove(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0003_two_factor_recovery_codes"),
+        ("casework", "0005_approvals_and_oversight"),
     ]
 
     operations = [

@@ -5,12 +5,14 @@ from rightsfirst.web.models.cases import Case, CaseRestriction, Referral, StageC
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
+from rightsfirst.web.models.security import Approval, OversightAlert, RecoveryCode, RecoveryCodeDevice
 
 __all__ = [
     "IDENTITY_FIELDS",
     "IDENTITY_PARTS",
     "Agency",
     "ApiToken",
+    "Approval",
     "AuditEvent",
     "Case",
     "CaseRestriction",
@@ -18,7 +20,10 @@ __all__ = [
     "Deadline",
     "Measure",
     "Membership",
+    "OversightAlert",
     "Person",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "Referral",
     "Screening",
     "ServiceEvent",
