@@ -63,6 +63,21 @@ def _restricted_for(membership: Membership) -> Exists:
     )
 
 
+def kept_cases(user: Any) -> QuerySet[Case]:
+    """The cases restricted from this user by name or from their agency. What reaches cases other
+    than through visible_cases (approvals about a case, the audit log) leaves these out."""
+    if user is None or not user.is_authenticated:
+        return Case.objects.none()
+    found = membership_of(user)
+    named = (Q(user=user.pk) | Q(agency=found.agency_id)) if found is not None else Q(user=user.pk)
+    return Case.objects.filter(pk__in=CaseRestriction.objects.filter(named).values("case"))
+
+
+def kept_from(user: Any, case_id: int) -> bool:
+    """Whether the case is restricted from this user by name or from their agency."""
+    return kept_cases(user).filter(pk=case_id).exists()
+
+
 def visible_cases(user: Any) -> QuerySet[Case]:
     """The cases the user may see: held by their agency, or referred to it under a consent that still
     stands; never a case restricted from their agency or from them."""

@@ -6,7 +6,8 @@ its own reviewed request. An approval names exactly what it allows, is good for 
 expires; the oversight role is told of every approval.
 
 Who may decide: a coordinator or administrator who is not the requester, in the requester's own
-agency or in the national referral mechanism (which coordinates the cases of all agencies).
+agency or in the national referral mechanism (which coordinates the cases of all agencies), and
+never about a case restricted from them or from their agency.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rightsfirst.web import audit
-from rightsfirst.web.access import membership_of, require
+from rightsfirst.web.access import kept_from, membership_of, require
 from rightsfirst.web.models import Agency
 from rightsfirst.web.models.security import Approval, OversightAlert
 
@@ -65,6 +66,10 @@ def may_decide(user: Any, approval: Approval) -> bool:
         return False
     if approval.kind == Approval.Kind.ROLE_GRANT:
         return membership.role == "administrator"
+    # A case kept from someone is kept from them here too: they neither see the request nor decide
+    # whether the case is shared (e.g. when officials of their agency are alleged to be involved).
+    if approval.case_id is not None and kept_from(user, approval.case_id):
+        return False
     return membership.agency_id == approval.agency_id or membership.agency.kind == Agency.Kind.REFERRAL_MECHANISM
 
 

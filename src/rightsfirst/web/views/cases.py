@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -254,7 +254,8 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "case.transition")
     target = request.POST.get("stage", "")
     if target not in set(Stage):
-        raise PermissionDenied
+        # Bad input, not a refusal: 403 is kept for moves the user's role may not make.
+        return HttpResponseBadRequest(_("Unknown stage."))
     workflow.move(request.user, case, target, request.POST.get("note", ""))
     return redirect("case_detail", reference=case.reference)
 

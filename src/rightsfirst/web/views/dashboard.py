@@ -362,19 +362,32 @@ class AuditFilter(forms.Form):
         return str(self.cleaned_data["case"]).strip().upper()
 
 
+# Roles that read the whole audit log; a coordinator reads their agency's and their cases' entries.
+FULL_AUDIT_ROLES = (Role.ADMINISTRATOR, Role.OVERSIGHT)
+
+
 def audit_scope(user: Any) -> QuerySet[AuditEvent]:
     """The entries a user may read: all for an administrator and for oversight; for a coordinator, those of their
-    agency's staff and of the cases they can see (other agencies' cases are not theirs to inspect)."""
+    agency's staff and of the cases they can see (other agencies' cases are not theirs to inspect), never
+    those about a case kept from them or their agency (not even their colleagues' work on it)."""
     membership = access.require(user, "audit.view")
-    if membership.role in (Role.ADMINISTRATOR, Role.OVERSIGHT):
+    if membership.role in FULL_AUDIT_ROLES:
         return AuditEvent.objects.all()
     visible = access.visible_cases(user).values("reference")
-    return AuditEvent.objects.filter(Q(agency=membership.agency.name) | Q(case_reference__in=visible))
+    kept = access.kept_cases(user).values("reference")
+    return AuditEvent.objects.filter(Q(agency=membership.agency.name) | Q(case_reference__in=visible)).exclude(
+        case_reference__in=kept
+    )
 
 
-def _case_named(reference: str) -> Case | None:
-    # An audit search for one case is logged against that case too.
-    return Case.objects.filter(reference=reference).only("pk", "reference").first()
+def _case_named(user: Any, reference: str) -> Case | None:
+    """The case an audit search names, if the reader's audit scope covers it.
+
+    The search is logged against that case too, and the new entry is listed at once: linking it to
+    a case outside the reader's scope would show a coordinator whether a reference exists.
+    """
+    scope = Case.objects.all() if access.role_of(user) in FULL_AUDIT_ROLES else access.visible_cases(user)
+    return scope.filter(reference=reference).only("pk", "reference").first()
 
 
 @login_required
@@ -389,7 +402,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             entries = entries.filter(action=form.cleaned_data["action"])
         if form.cleaned_data["case"]:
             entries = entries.filter(case_reference=form.cleaned_data["case"])
-            case = _case_named(form.cleaned_data["case"])
+            case = _case_named(request.user, form.cleaned_data["case"])
     params = request.GET.copy()
     params.pop("page", None)
     audit.record(request.user, "audit.view", case=case, target=params.urlencode()[:200])
