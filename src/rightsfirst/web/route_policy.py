@@ -6,7 +6,9 @@ OpenAPI schema: a route that is not declared here, or a declaration whose route 
 it; then it calls every declared route as every role, as an anonymous visitor and as an account
 without a role, on cases of every kind (the user's agency's own, another agency's, restricted,
 shared under a consent since withdrawn or expired, shared under a live consent), and checks the
-answers against these declarations.
+answers against these declarations. The table lives here, beside roles.py, rather than in the
+test, so that who may reach a page is reviewed with the code that serves it, and a new view
+cannot be added without a line here.
 
 Who may use a route is an action of `roles.PERMISSIONS` (so the one table of what each role may
 do stays the only one), or one of:
@@ -49,7 +51,8 @@ class Touches(StrEnum):
 
 
 class Narrower(StrEnum):
-    """A finer rule a view applies after the action's role check, on a case the user may see."""
+    """A finer rule a view applies after the action's role check (and, on a case, after finding
+    that the user may see it)."""
 
     # Only the agency that holds the case (not one it was referred to).
     HOLDER = "holder"
