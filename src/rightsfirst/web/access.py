@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -120,16 +121,31 @@ def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
     return tuple(name for name in IDENTITY_FIELDS if name in shown)
 
 
+# Where the person lives or stays: shown only with a second person's approval (approvals.py).
+LOCATION_FIELDS = ("address",)
+
+
 def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     """Decrypt the person's identity for this user, writing the view to the audit log first.
 
-    The reason is required: every view of identity answers "why" in the audit log.
+    The reason is required: every view of identity answers "why" in the audit log. Where the
+    person lives is left out unless the user holds an approval to see it, which this spends.
     """
+    from rightsfirst.web import approvals  # approvals builds on this module
+    from rightsfirst.web.models.security import Approval
+
     fields = identity_fields_for(user, case)
     if not fields:
         raise PermissionDenied
     if not reason.strip():
         raise ValueError("a reason is required to view identity")
-    audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
+    kind = str(Approval.Kind.REVEAL_LOCATION)
+    with transaction.atomic():
+        if any(name in LOCATION_FIELDS for name in fields):
+            if approvals.live(user, kind, case=case) is not None:
+                approvals.use(user, kind, case=case)
+            else:
+                fields = tuple(name for name in fields if name not in LOCATION_FIELDS)
+        audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
     identity = case.person.identity()
     return {name: identity[name] for name in fields}
