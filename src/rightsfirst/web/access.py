@@ -75,9 +75,13 @@ def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
     if not may(user, action):
         raise Http404("not found")
     try:
-        return visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
+        case = visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
     except Case.DoesNotExist:
         raise Http404("not found") from None
+    if case.erased_at is not None and action != "case.view":
+        # An erased case keeps only anonymised facts: it can be looked at, not worked on.
+        raise PermissionDenied
+    return case
 
 
 def identity_fields_for(user: Any) -> tuple[str, ...]:
@@ -91,7 +95,7 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     The reason is required: every view of identity answers "why" in the audit log.
     """
     fields = identity_fields_for(user)
-    if not fields:
+    if not fields or case.erased_at is not None:
         raise PermissionDenied
     if not reason.strip():
         raise ValueError("a reason is required to view identity")

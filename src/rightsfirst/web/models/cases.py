@@ -45,6 +45,18 @@ class Case(models.Model):
     overdue_count = models.PositiveIntegerField(default=0)
     next_due = models.DateField(null=True, blank=True)
 
+    # Legal hold: while set, the case is not erased, whatever its age or a request (see erasure.py).
+    legal_hold = models.BooleanField(_("on legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    # Erasure: when identity and notes were destroyed. What is left is anonymised, for statistics.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Kept instead of exact ages once a case is erased (set by erasure.coarsen).
+    age_band = models.CharField(_("age band"), max_length=10, blank=True)
+
     class Meta:
         ordering = ["-updated_at"]
         indexes = [

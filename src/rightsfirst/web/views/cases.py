@@ -23,6 +23,7 @@ from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_s
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
 from rightsfirst.web.rights_sheet import in_panel_order
+from rightsfirst.web.views import erasure as erasure_views
 from rightsfirst.web.widgets import IsoDateInput
 
 PAGE_SIZE = 25
@@ -195,6 +196,9 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
+    if case.erased_at is not None:
+        # Nothing to work on and no identity: the anonymised facts and when the rest was erased.
+        return render(request, "web/case_erased.html", {"case": case, "stage_changes": case.stage_changes.all()})
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)
@@ -209,6 +213,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user)),
         "stage_changes": case.stage_changes.all(),
+        **erasure_views.hold_context(case),
     }
     return render(request, "web/case_detail.html", context)
 
@@ -236,6 +241,8 @@ def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
     if not access.identity_fields_for(request.user):
         raise PermissionDenied
+    if case.erased_at is not None:
+        return redirect("case_detail", reference=case.reference)
     form = RevealForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():
