@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from rightsfirst.engine.inputs import MINORITY_INDICATIONS_KNOWN, SITUATION_SPEC
@@ -263,9 +263,15 @@ def checkpoint() -> str:
     versions of erased pages leave the log too. Returns what happened, for reports."""
     if connection.vendor != "sqlite":
         return "not needed (not SQLite)"
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        busy, _log_pages, _copied = cursor.fetchone()
+    if connection.in_atomic_block:
+        # A checkpoint cannot run inside a transaction; the next one outside does the work.
+        return "not run: inside a transaction"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_pages, _copied = cursor.fetchone()
+    except OperationalError as error:
+        return f"incomplete ({error}); the next run completes it"
     if busy:
         return "incomplete: another connection was reading; the next run completes it"
     return "done"

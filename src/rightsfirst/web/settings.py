@@ -238,7 +238,8 @@ RETENTION_MINIMUMS = {
 }
 
 
-def _retention() -> dict[str, int]:
+def retention_from_environment() -> dict[str, int]:
+    """The retention periods: the defaults, each replaced by its environment variable if set."""
     values = {}
     for key, default in RETENTION_DEFAULTS.items():
         name = f"RIGHTSFIRST_RETENTION_{key.upper()}"
@@ -255,7 +256,7 @@ def _retention() -> dict[str, int]:
     return values
 
 
-RIGHTSFIRST_RETENTION = _retention()
+RIGHTSFIRST_RETENTION = retention_from_environment()
 
 LOGGING = {
     "version": 1,
