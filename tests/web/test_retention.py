@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -624,3 +630,75 @@ def test_an_erased_case_page_says_so_and_offers_no_identity(
     refused = client.post(reverse("consent_record", args=[case.reference]), {})
     assert refused.status_code == 403
     assert not Consent.objects.filter(case=case).exists() and not Referral.objects.filter(case=case).exists()
+
+
+# --- The bytes leave the SQLite file ----------------------------------------------------------
+
+FILE_SCRIPT = textwrap.dedent(
+    """
+    import datetime as dt, json, os, shutil, sys
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+    from rightsfirst.web import workflow
+    from rightsfirst.web.models import Agency, Membership, Person, StageChange
+
+    NOTE = sys.argv[1]
+    agency = Agency.objects.create(name="Fictional Shelter", kind="shelter")
+    worker = get_user_model().objects.create_user(username="worker", password="a long fictional passphrase")
+    Membership.objects.create(user=worker, agency=agency, role="case_worker")
+    coordinator = get_user_model().objects.create_user(username="coord", password="a long fictional passphrase")
+    Membership.objects.create(user=coordinator, agency=agency, role="coordinator")
+    case = workflow.create_case(worker, {"given_names": "Fictional", "family_name": "Person"}, dt.date(2015, 1, 5))
+    workflow.screen(worker, case, {"person": {"age": 30}, "actions": ["recruitment"], "means": ["deception"],
+                                   "purposes": ["forced_labour"]})
+    for stage in ("presumed_victim", "support", "durable_solution", "closed"):
+        workflow.move(coordinator, case, stage, note=NOTE)
+    StageChange.objects.filter(case=case, to_stage="closed").update(
+        changed_at=timezone.now() - dt.timedelta(days=365 * 8))
+    person = Person.objects.get(pk=case.person_id)
+    needles = {"ciphertext": bytes(person.identity_ciphertext).hex(), "wrapped key": bytes(person.wrapped_data_key).hex()}
+    data_dir = os.environ["RIGHTSFIRST_DATA_DIR"]
+    before = os.path.join(os.environ["SCAN_OUT"], "before")
+    os.makedirs(before)
+    for name in os.listdir(data_dir):
+        if name.startswith("rightsfirst.sqlite3"):
+            shutil.copy(os.path.join(data_dir, name), before)
+    call_command("apply_retention")
+    connection.close()
+    with open(os.path.join(os.environ["SCAN_OUT"], "needles.json"), "w") as out:
+        json.dump(needles, out)
+    """
+)
+
+
+def test_after_the_purge_the_erased_bytes_are_gone_from_the_sqlite_files(tmp_path: Path) -> None:
+    data_dir, scan = tmp_path / "data", tmp_path / "scan"
+    scan.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "rightsfirst.web.settings",
+        "RIGHTSFIRST_DATA_DIR": str(data_dir),
+        "SCAN_OUT": str(scan),
+    }
+    for name in ("DATABASE_URL", "RIGHTSFIRST_MASTER_KEY", "RIGHTSFIRST_AUDIT_KEY"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_SCRIPT, NOTE], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "erased: 1" in result.stdout and "checkpoint: done" in result.stdout
+    needles = {name: bytes.fromhex(value) for name, value in json.loads((scan / "needles.json").read_text()).items()}
+    needles["note"] = NOTE.encode()
+    before = b"".join(path.read_bytes() for path in (scan / "before").iterdir())
+    after_files = [path for path in data_dir.iterdir() if path.name.startswith("rightsfirst.sqlite3")]
+    after = b"".join(path.read_bytes() for path in after_files)
+    for name, needle in needles.items():
+        assert needle in before, f"the {name} was not in the files before the purge: the scan proves nothing"
+        assert needle not in after, f"the {name} is still in {[path.name for path in after_files]}"
+    wal = data_dir / "rightsfirst.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
