@@ -705,3 +705,38 @@ def test_after_the_purge_the_erased_bytes_are_gone_from_the_sqlite_files(tmp_pat
         assert needle in before, f"the {name} was not in the files before the purge: the scan proves nothing"
         assert needle not in after, f"the {name} is still in {[path.name for path in after_files]}"
     assert (scan / "after" / "rightsfirst.sqlite3-wal").stat().st_size == 0
+
+
+def test_every_page_of_an_erased_case_works_and_shows_no_identity_or_notes(
+    story_case: Case, client_for: Any
+) -> None:
+    run("apply_retention")
+    reference = story_case.reference
+    measure = Measure.objects.filter(case=story_case).first()
+    assert measure is not None
+    pages = [
+        reverse(name, args=[reference])
+        for name in (
+            "case_detail",
+            "case_services",
+            "case_consents",
+            "case_refer",
+            "case_dates",
+            "case_erasure",
+            "measure_list",
+            "case_proceedings",
+            "case_remedies",
+            "case_return",
+            "screening_history",
+            "rights_sheet",
+        )
+    ]
+    pages += [reverse("screening_detail", args=[reference, 1]), reverse("measure_detail", args=[reference, measure.pk])]
+    client = client_for("case_worker")
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        assert NOTE not in text and IDENTITY["family_name"] not in text, url
+    # The screening questions would change the case: an erased one is not worked on.
+    assert client.get(reverse("screening_start", args=[reference])).status_code == 403
