@@ -707,9 +707,7 @@ def test_after_the_purge_the_erased_bytes_are_gone_from_the_sqlite_files(tmp_pat
     assert (scan / "after" / "rightsfirst.sqlite3-wal").stat().st_size == 0
 
 
-def test_every_page_of_an_erased_case_works_and_shows_no_identity_or_notes(
-    story_case: Case, client_for: Any
-) -> None:
+def test_every_page_of_an_erased_case_works_and_shows_no_identity_or_notes(story_case: Case, client_for: Any) -> None:
     run("apply_retention")
     reference = story_case.reference
     measure = Measure.objects.filter(case=story_case).first()
