@@ -366,6 +366,22 @@ def test_periods_come_from_the_environment_and_bad_values_are_named(monkeypatch:
             retention_from_environment()
 
 
+def test_a_bad_period_stops_the_command_with_its_name_and_no_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "RIGHTSFIRST_DATA_DIR": str(tmp_path), "RIGHTSFIRST_RETENTION_SIGN_IN_FAILURE_DAYS": "0"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "rightsfirst.cli", "manage", "apply_retention", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "configuration error: RIGHTSFIRST_RETENTION_SIGN_IN_FAILURE_DAYS='0'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_changed_period_changes_what_is_due(make_case: Any, users: dict[str, Any], settings: Any) -> None:
     case = close(users, make_case(ADULT_SITUATION), years_ago(7))
     settings.RIGHTSFIRST_RETENTION = {**settings.RIGHTSFIRST_RETENTION, "closed_case_years": 10}

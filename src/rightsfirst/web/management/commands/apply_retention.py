@@ -8,6 +8,7 @@ Safe to run again: a case is erased once, and what is already gone stays gone.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from typing import Any
 
@@ -24,7 +25,7 @@ def parse_day(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise CommandError(f"--today {value!r}: expected a date as YYYY-MM-DD, e.g. 2031-01-15") from None
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a date as YYYY-MM-DD, e.g. 2031-01-15") from None
 
 
 class Command(BaseCommand):
