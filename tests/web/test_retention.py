@@ -754,3 +754,38 @@ def test_every_page_of_an_erased_case_works_and_shows_no_identity_or_notes(story
         assert NOTE not in text and IDENTITY["family_name"] not in text, url
     # The screening questions would change the case: an erased one is not worked on.
     assert client.get(reverse("screening_start", args=[reference])).status_code == 403
+
+
+# --- Acts that read the case before it was erased or held -----------------------------------
+
+
+def test_a_copy_loaded_before_a_hold_does_not_undo_it_when_saved(make_case: Any, users: dict[str, Any]) -> None:
+    case = make_case(ADULT_SITUATION)
+    stale = Case.objects.get(pk=case.pk)
+    erasure.set_hold(users["legal_adviser"], case, "Trial expected next year")
+    workflow.record_service(users["case_worker"], stale, "safe_shelter", "offered", today())  # saves `stale`
+    case.refresh_from_db()
+    assert case.legal_hold and case.legal_hold_reason == "Trial expected next year"
+
+
+def test_nothing_is_written_to_an_erased_case_by_an_act_that_read_it_before(
+    make_case: Any, users: dict[str, Any]
+) -> None:
+    case = make_case(ADULT_SITUATION)
+    stale_case = Case.objects.select_related("person").get(pk=case.pk)
+    stale_person = stale_case.person
+    erasure.erase(case, None, "test", "The person asked for it")
+    services = ServiceEvent.objects.count()
+
+    with pytest.raises(erasure.CaseErased):
+        workflow.record_service(users["case_worker"], stale_case, "safe_shelter", "offered", today(), note=NOTE)
+    assert ServiceEvent.objects.count() == services
+    # The copy still holds the old wrapped key: saving it would bring the identity back.
+    stale_person.set_identity(IDENTITY)
+    with pytest.raises(erasure.CaseErased):
+        stale_person.save()
+    stored = Person.objects.get(pk=case.person_id)
+    assert bytes(stored.wrapped_data_key) == b"" and bytes(stored.identity_ciphertext) == b""
+    with pytest.raises(erasure.CaseErased):
+        stale_case.save()
+    assert Case.objects.get(pk=case.pk).erased_at is not None

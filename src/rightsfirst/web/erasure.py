@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection, transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from rightsfirst.engine.inputs import MINORITY_INDICATIONS_KNOWN, SITUATION_SPEC
@@ -93,6 +94,41 @@ class ErasureRefused(Exception):
 
 class AlreadyErased(Exception):
     """The case was erased before; there is nothing left to erase."""
+
+
+class CaseErased(PermissionDenied):
+    """Something tried to write to an erased case (or its person): refused, the act is undone."""
+
+
+# Everything that belongs to a case; Person and Case themselves are guarded too.
+GUARDED = (StageChange, Referral, Screening, Measure, ServiceEvent, Consent, Deadline, ErasureRequest)
+
+
+def refuse_writes_to_erased(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """pre_save guard: nothing is written to an erased case, not even by an act that read the
+    case just before it was erased. Locks the case row first (PostgreSQL), so an erasure in
+    progress is waited for and then seen."""
+    if raw:  # loading fixtures
+        return
+    if sender is Case:
+        if instance._state.adding:
+            return
+        cases = Case.objects.filter(pk=instance.pk)
+    elif sender is Person:
+        cases = Case.objects.filter(person_id=instance.pk)
+    else:
+        cases = Case.objects.filter(pk=instance.case_id)
+    if connection.in_atomic_block:
+        # Lock by key, then read: a lock taken under "erased_at IS NOT NULL" would not wait.
+        cases = cases.select_for_update(no_key=True)
+    if any(erased is not None for erased in cases.values_list("erased_at", flat=True)):
+        raise CaseErased(f"{sender.__name__}: the case is erased; nothing more is written to it")
+
+
+def connect_guards() -> None:
+    """Connect the erased-case guard to every model that belongs to a case (called at start-up)."""
+    for model in (Case, Person, *GUARDED):
+        pre_save.connect(refuse_writes_to_erased, sender=model, dispatch_uid=f"erased-guard-{model.__name__}")
 
 
 def proceeding_pending(measure: Measure, on: dt.date) -> bool:

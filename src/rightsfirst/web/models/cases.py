@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +58,12 @@ class Case(models.Model):
     # Kept instead of exact ages once a case is erased (set by erasure.coarsen).
     age_band = models.CharField(_("age band"), max_length=10, blank=True)
 
+    # Written only by the legal-hold and erasure acts (erasure.py), as updates under a row lock:
+    # saving a copy of the case loaded before them must not undo a hold or an erasure.
+    ACT_FIELDS = frozenset(
+        {"legal_hold", "legal_hold_reason", "legal_hold_by", "legal_hold_at", "erased_at", "age_band"}
+    )
+
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
@@ -68,6 +75,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; an existing case's save leaves the hold and erasure fields as they are stored."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.ACT_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
 
 class Referral(models.Model):
