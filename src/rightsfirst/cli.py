@@ -337,9 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_django(argv: Sequence[str]) -> int:
     """`rightsfirst manage ...`: the case-management application's commands (migrate, runserver, seed_demo ...)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rightsfirst.web.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["rightsfirst manage", *argv])
+    try:
+        execute_from_command_line(["rightsfirst manage", *argv])
+    except ImproperlyConfigured as error:  # a bad setting from the environment: say which, no traceback
+        print(f"rightsfirst: configuration error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

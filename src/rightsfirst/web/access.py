@@ -99,9 +99,13 @@ def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
     if not may(user, action):
         raise Http404("not found")
     try:
-        return visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
+        case = visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
     except Case.DoesNotExist:
         raise Http404("not found") from None
+    if case.erased_at is not None and action != "case.view":
+        # An erased case keeps only anonymised facts: it can be looked at, not worked on.
+        raise PermissionDenied
+    return case
 
 
 def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
@@ -135,7 +139,7 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     from rightsfirst.web.models.security import Approval
 
     fields = identity_fields_for(user, case)
-    if not fields:
+    if not fields or case.erased_at is not None:
         raise PermissionDenied
     if not reason.strip():
         raise ValueError("a reason is required to view identity")

@@ -72,6 +72,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "role.grant": frozenset({R.ADMINISTRATOR}),
     "framework.view": frozenset(Role),
     "api.use": CASE_ROLES,
+    # Retention: a legal hold keeps a case from erasure while proceedings or a legal duty need it;
+    # anyone working on the case may record the person's request to be erased, and a coordinator
+    # of the holding agency other than the recorder decides it (see erasure.py).
+    "case.hold": frozenset({R.COORDINATOR, R.LEGAL_ADVISER}),
+    "erasure.request": CASE_ROLES,
+    "erasure.decide": frozenset({R.COORDINATOR}),
 }
 
 # Measure types only some roles may decide. The identification decision belongs to the

@@ -7,6 +7,7 @@ RIGHTSFIRST_BACKUP_KEY the key that encrypts backups (base64, 32 bytes); else a 
 DJANGO_SECRET_KEY     Django's signing key; else a key file
 RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
+RIGHTSFIRST_RETENTION_* retention periods (see RETENTION_DEFAULTS below)
 """
 
 from __future__ import annotations
@@ -222,6 +223,52 @@ RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
 RIGHTSFIRST_BACKUP_KEY_FILE = DATA_DIR / "backup.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).
 RIGHTSFIRST_PROFILE = os.environ.get("RIGHTSFIRST_PROFILE", "international")
+
+# Retention: how long each kind of record is kept (docs/application.md, "Retention and erasure",
+# gives the reasons for each default). `rightsfirst manage apply_retention` applies it. Each value
+# can be set from the environment as RIGHTSFIRST_RETENTION_<KEY> (e.g. ..._CLOSED_CASE_YEARS=10).
+RETENTION_DEFAULTS = {
+    # Identity and notes of a case closed after it went beyond screening, counted from closure.
+    "closed_case_years": 6,
+    # A case closed at screening (the person was never found a presumed victim): shorter.
+    "screening_only_years": 2,
+    # Audit entries hold no identity; kept longest (reported by apply_retention, never deleted by it).
+    "audit_log_years": 10,
+    # Expired sign-in sessions, counted from their expiry.
+    "expired_session_days": 0,
+    # django-axes failed sign-in records (names tried, addresses, browsers).
+    "sign_in_failure_days": 30,
+}
+# The smallest value each may take: a period of 0 would erase a case the day it closes, or
+# forget a lockout while it is running.
+RETENTION_MINIMUMS = {
+    "closed_case_years": 1,
+    "screening_only_years": 1,
+    "audit_log_years": 1,
+    "expired_session_days": 0,
+    "sign_in_failure_days": 1,
+}
+
+
+def retention_from_environment() -> dict[str, int]:
+    """The retention periods: the defaults, each replaced by its environment variable if set."""
+    values = {}
+    for key, default in RETENTION_DEFAULTS.items():
+        name = f"RIGHTSFIRST_RETENTION_{key.upper()}"
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            values[key] = default
+            continue
+        minimum = RETENTION_MINIMUMS[key]
+        if not raw.isdigit() or int(raw) < minimum:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number, at least {minimum}")
+        values[key] = int(raw)
+    return values
+
+
+RIGHTSFIRST_RETENTION = retention_from_environment()
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 from rightsfirst.web.models.audit import AuditEvent
 from rightsfirst.web.models.cases import Case, CaseRestriction, Referral, StageChange
+from rightsfirst.web.models.erasure import ErasureRequest
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
@@ -18,6 +19,7 @@ __all__ = [
     "CaseRestriction",
     "Consent",
     "Deadline",
+    "ErasureRequest",
     "Measure",
     "Membership",
     "OversightAlert",

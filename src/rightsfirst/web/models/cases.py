@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -45,6 +46,24 @@ class Case(models.Model):
     overdue_count = models.PositiveIntegerField(default=0)
     next_due = models.DateField(null=True, blank=True)
 
+    # Legal hold: while set, the case is not erased, whatever its age or a request (see erasure.py).
+    legal_hold = models.BooleanField(_("on legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    # Erasure: when identity and notes were destroyed. What is left is anonymised, for statistics.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Kept instead of exact ages once a case is erased (set by erasure.coarsen).
+    age_band = models.CharField(_("age band"), max_length=10, blank=True)
+
+    # Written only by the legal-hold and erasure acts (erasure.py), as updates under a row lock:
+    # saving a copy of the case loaded before them must not undo a hold or an erasure.
+    ACT_FIELDS = frozenset(
+        {"legal_hold", "legal_hold_reason", "legal_hold_by", "legal_hold_at", "erased_at", "age_band"}
+    )
+
     class Meta:
         ordering = ["-updated_at"]
         indexes = [
@@ -56,6 +75,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; an existing case's save leaves the hold and erasure fields as they are stored."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.ACT_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
 
 class Referral(models.Model):

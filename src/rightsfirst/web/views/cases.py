@@ -25,6 +25,7 @@ from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_s
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Agency, Case, Person
 from rightsfirst.web.rights_sheet import in_panel_order
+from rightsfirst.web.views import erasure as erasure_views
 from rightsfirst.web.widgets import IsoDateInput
 
 PAGE_SIZE = 25
@@ -199,6 +200,9 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
     # Every opening of a case is in the audit log (and counts towards the oversight alerts).
     audit.record(request.user, "case.view", case=case)
+    if case.erased_at is not None:
+        # Nothing to work on and no identity: the anonymised facts and when the rest was erased.
+        return render(request, "web/case_erased.html", {"case": case, "stage_changes": case.stage_changes.all()})
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)
@@ -213,6 +217,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user, case)),
         "stage_changes": case.stage_changes.all(),
+        **erasure_views.hold_context(case),
     }
     return render(request, "web/case_detail.html", context)
 
@@ -240,6 +245,8 @@ def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
     if not access.identity_fields_for(request.user, case):
         raise PermissionDenied
+    if case.erased_at is not None:
+        return redirect("case_detail", reference=case.reference)
     form = RevealForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():

@@ -3,7 +3,6 @@ proceedings, remedies, return and child pages, which are views of the same measu
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.engine.measures import MEASURE_SPECS
-from rightsfirst.web import access, adapter, two_factor, workflow
+from rightsfirst.web import access, adapter, erasure, two_factor, workflow
 from rightsfirst.web.measure_forms import (
     CONFISCATED,
     GROUPS,
@@ -242,10 +241,8 @@ def _area(request: HttpRequest, reference: str, types: tuple[str, ...]) -> tuple
     return case, [present_measure(item) for item in measures]
 
 
-def _pending(proceeding: Measure, on: dt.date) -> bool:
-    started = proceeding.details.get("started_on") or proceeding.decided_on.isoformat()
-    ended = proceeding.details.get("ended_on")
-    return started <= on.isoformat() and (not ended or ended > on.isoformat())
+# One answer to "are proceedings pending?": the same one that keeps a case from erasure.
+_pending = erasure.proceeding_pending
 
 
 @login_required
