@@ -372,7 +372,7 @@ def test_only_a_coordinator_may_override_and_the_override_is_audited(case: Case,
     entry = AuditEvent.objects.get(action="measure.override")
     assert entry.case_reference == case.reference
     assert entry.username == "coordinator"
-    assert entry.reason == "Court order 12/2026 pending appeal"
+    assert entry.reason == "" and entry.target == f"support_offer #{measure.pk}"
     listed = api_for("case_worker").get(f"/cases/{case.reference}/measures").json()
     assert [item["id"] for item in listed] == [measure.pk]
 

@@ -96,5 +96,4 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     if not reason.strip():
         raise ValueError("a reason is required to view identity")
     audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
-    identity = case.person.identity()
-    return {name: identity[name] for name in fields}
+    return case.person.identity(case, fields)

@@ -1,10 +1,12 @@
-"""Stored records. Identity lives only in Person, encrypted; everything else uses the case reference."""
+"""Stored records. Identity lives only in Person, sealed field by field under the case's data key;
+everything else uses the case reference."""
 
 from rightsfirst.web.models.audit import AuditEvent
 from rightsfirst.web.models.cases import Case, Referral, StageChange
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
+from rightsfirst.web.models.search import SearchToken
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -19,6 +21,7 @@ __all__ = [
     "Person",
     "Referral",
     "Screening",
+    "SearchToken",
     "ServiceEvent",
     "StageChange",
 ]
