@@ -320,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("audit", help="`rightsfirst audit verify`: check the audit log's hash chain.")
     sub.add_parser(
+        "keys",
+        help="`rightsfirst keys status`: key ids in use; `rightsfirst keys rotate [--new-master-key] "
+        "[--rebuild-index] ...`: rotate keys (see `rightsfirst keys rotate --help`).",
+    )
+    sub.add_parser(
         "manage",
         help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
         add_help=False,
@@ -343,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_django(arguments[1:])
     if arguments[:2] == ["audit", "verify"]:
         return run_django(["audit_verify"])
+    if arguments[:2] == ["keys", "status"]:
+        return run_django(["rotate_keys", "--status", *arguments[2:]])
+    if arguments[:2] == ["keys", "rotate"]:
+        return run_django(["rotate_keys", *arguments[2:]])
     args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)

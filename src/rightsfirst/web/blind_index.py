@@ -96,10 +96,14 @@ def _index_key(root: bytes, index: str) -> bytes:
     ).derive(root)
 
 
+def digest(index: str, value: str, root: bytes | None = None) -> bytes:
+    """HMAC-SHA256 of one normalised value under the index's own key (before truncation)."""
+    return hmac.new(_index_key(root or root_key(), index), value.encode(), hashlib.sha256).digest()
+
+
 def token(index: str, value: str, root: bytes | None = None) -> int:
-    """The blind-index token of one normalised value: HMAC-SHA256 under the index's key, cut to TOKEN_BITS."""
-    digest = hmac.new(_index_key(root or root_key(), index), value.encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big") >> (32 - TOKEN_BITS)
+    """The blind-index token of one normalised value: its digest cut to TOKEN_BITS bits."""
+    return int.from_bytes(digest(index, value, root)[:4], "big") >> (32 - TOKEN_BITS)
 
 
 # --- Normalisation -----------------------------------------------------------------------------

@@ -178,7 +178,13 @@ def wrap_data_key(data_key: bytes, owner: str, master_id: str | None = None) -> 
 
 def unwrap_data_key(wrapped: bytes, owner: str, master_id: str) -> bytes:
     """The data key (DecryptionError if that master key did not wrap it for this owner)."""
-    key = key_ring().key(master_id)
+    try:
+        key = key_ring().key(master_id)
+    except MissingKeyError:
+        # The key files may have changed since this process read them (a rotation started while
+        # the application runs): read them again, once.
+        key_ring.cache_clear()
+        key = key_ring().key(master_id)
     return _aead_open(key, bytes(wrapped), _wrap_aad(owner, master_id), "a case's data key")
 
 

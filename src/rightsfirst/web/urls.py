@@ -15,6 +15,7 @@ from rightsfirst.web.views import (
     records,
     rights_sheet,
     screening,
+    search,
 )
 
 
@@ -37,6 +38,7 @@ urlpatterns = [
     *measures.urlpatterns,
     *records.urlpatterns,
     *rights_sheet.urlpatterns,
+    *search.urlpatterns,
     *dashboard.urlpatterns,
     *framework_browser.urlpatterns,
 ]
