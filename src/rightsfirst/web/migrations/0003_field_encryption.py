@@ -27,15 +27,22 @@ NAMES = (
     "identity_documents",
 )
 PERSON_TABLE = "casework_person"
-# (model, narrative field) sealed under the case's key.
+# (model, narrative field) sealed under the case's key; the measure's are handled on their own.
 NARRATIVE = (
     ("StageChange", "note"),
     ("ServiceEvent", "note"),
     ("Consent", "agreed_to"),
     ("Referral", "purpose"),
-    ("Measure", "override_justification"),
 )
 NONCE = 12
+
+
+def _fire_deferred_checks(schema_editor: Any) -> None:
+    # PostgreSQL will not ALTER a table with foreign-key checks still queued in the transaction
+    # (queued for rows inserted, or updated twice, in it): run them now, before the columns go.
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 # --- The earlier layout: one JSON blob per person under a data key of the person's own --------
@@ -97,39 +104,46 @@ def seal_existing(apps: Any, schema_editor: Any) -> None:
         data_key = crypto.new_data_key()
         wrapped, master_id = crypto.wrap_data_key(data_key, f"case|{reference}")
         pid = str(person_id)
-        person = Person.objects.filter(pk=person_id).values("id", "identity_ciphertext", "wrapped_data_key", "key_id")
-        legacy = person.get()
         if pid not in identities:
-            identities[pid] = _open_person_blob(legacy)
-            identity = identities[pid]
-            Person.objects.filter(pk=person_id).update(
-                identity_ciphertext=b"",
-                **{
-                    f"{name}_sealed": crypto.seal_text(data_key, PERSON_TABLE, name, pid, identity.get(name, ""))
-                    for name in NAMES
-                },
+            legacy = Person.objects.filter(pk=person_id).values(
+                "id", "identity_ciphertext", "wrapped_data_key", "key_id"
             )
+            identities[pid] = identity = _open_person_blob(legacy.get())
+            sealed_identity = {
+                f"{name}_sealed": crypto.seal_text(data_key, PERSON_TABLE, name, pid, identity.get(name, ""))
+                for name in NAMES
+            }
+            Person.objects.filter(pk=person_id).update(identity_ciphertext=b"", **sealed_identity)
+        # Each row is updated once: PostgreSQL queues foreign-key checks for a row updated twice
+        # in one transaction, and would then refuse to drop the clear columns.
         for model_name, field in NARRATIVE:
             model = apps.get_model("casework", model_name)
             table = model._meta.db_table
             for pk, text in model.objects.filter(case_id=case_pk).exclude(**{field: ""}).values_list("pk", field):
-                model.objects.filter(pk=pk).update(
-                    **{field: "", f"{field}_sealed": crypto.seal_text(data_key, table, field, str(pk), text)}
-                )
-        for pk, details in Measure.objects.filter(case_id=case_pk).values_list("pk", "details"):
+                sealed_text = crypto.seal_text(data_key, table, field, str(pk), text)
+                model.objects.filter(pk=pk).update(**{field: "", f"{field}_sealed": sealed_text})
+        table = Measure._meta.db_table
+        measures = Measure.objects.filter(case_id=case_pk).values_list("pk", "override_justification", "details")
+        for pk, justification, details in measures:
             clear, narrative = split_details(details or {})
-            if narrative:
-                text = json.dumps(narrative, sort_keys=True, ensure_ascii=False)
-                Measure.objects.filter(pk=pk).update(
-                    details=clear,
-                    details_text_sealed=crypto.seal_text(data_key, Measure._meta.db_table, "details_text", str(pk), text),
-                )
+            if not (justification or narrative):
+                continue
+            text = json.dumps(narrative, sort_keys=True, ensure_ascii=False) if narrative else ""
+            Measure.objects.filter(pk=pk).update(
+                details=clear,
+                details_text_sealed=crypto.seal_text(data_key, table, "details_text", str(pk), text),
+                override_justification="",
+                override_justification_sealed=crypto.seal_text(
+                    data_key, table, "override_justification", str(pk), justification
+                ),
+            )
         SearchToken.objects.filter(case_id=case_pk).delete()
         SearchToken.objects.bulk_create(
             SearchToken(case_id=case_pk, index=index, token=token)
             for index, token in sorted(blind_index.tokens_for(identities[pid], index_root))
         )
         Case.objects.filter(pk=case_pk).update(wrapped_data_key=wrapped, master_key_id=master_id, index_key_id=index_id)
+    _fire_deferred_checks(schema_editor)
 
 
 # --- Back -------------------------------------------------------------------------------------
@@ -144,12 +158,12 @@ def unseal(apps: Any, schema_editor: Any) -> None:
     SearchToken = apps.get_model("casework", "SearchToken")
     columns = [f"{name}_sealed" for name in NAMES]
     done: set[str] = set()
-    for case_pk, reference, person_id, wrapped, master_id in (
+    converted = (
         Case.objects.exclude(master_key_id="")
         .order_by("pk")
         .values_list("pk", "reference", "person_id", "wrapped_data_key", "master_key_id")
-        .iterator()
-    ):
+    )
+    for case_pk, reference, person_id, wrapped, master_id in converted.iterator():
         data_key = crypto.unwrap_data_key(bytes(wrapped), f"case|{reference}", master_id)
         pid = str(person_id)
         if pid not in done:
@@ -159,9 +173,7 @@ def unseal(apps: Any, schema_editor: Any) -> None:
                 name: crypto.open_text(data_key, PERSON_TABLE, name, pid, value)
                 for name, value in zip(NAMES, stored, strict=True)
             }
-            Person.objects.filter(pk=person_id).update(
-                **_person_blob(pid, identity), **{column: b"" for column in columns}
-            )
+            Person.objects.filter(pk=person_id).update(**_person_blob(pid, identity), **{c: b"" for c in columns})
         for model_name, field in NARRATIVE:
             model = apps.get_model("casework", model_name)
             table = model._meta.db_table
@@ -169,14 +181,25 @@ def unseal(apps: Any, schema_editor: Any) -> None:
                 if value:
                     text = crypto.open_text(data_key, table, field, str(pk), value)
                     model.objects.filter(pk=pk).update(**{field: text, f"{field}_sealed": b""})
-        for pk, details, value in Measure.objects.filter(case_id=case_pk).values_list(
-            "pk", "details", "details_text_sealed"
-        ):
-            if value:
-                text = crypto.open_text(data_key, Measure._meta.db_table, "details_text", str(pk), value)
-                Measure.objects.filter(pk=pk).update(details={**(details or {}), **json.loads(text)}, details_text_sealed=b"")
+        table = Measure._meta.db_table
+        measures = Measure.objects.filter(case_id=case_pk).values_list(
+            "pk", "details", "details_text_sealed", "override_justification_sealed"
+        )
+        for pk, details, narrative, justification in measures:
+            if not (narrative or justification):
+                continue
+            text = crypto.open_text(data_key, table, "details_text", str(pk), narrative)
+            Measure.objects.filter(pk=pk).update(
+                details={**(details or {}), **(json.loads(text) if text else {})},
+                details_text_sealed=b"",
+                override_justification=crypto.open_text(
+                    data_key, table, "override_justification", str(pk), justification
+                ),
+                override_justification_sealed=b"",
+            )
         SearchToken.objects.filter(case_id=case_pk).delete()
         Case.objects.filter(pk=case_pk).update(wrapped_data_key=b"", master_key_id="", index_key_id="")
+    _fire_deferred_checks(schema_editor)
 
 
 def sealed() -> models.BinaryField:
@@ -209,6 +232,7 @@ class Migration(migrations.Migration):
             migrations.AddField(model_name=model.lower(), name=f"{field}_sealed", field=sealed())
             for model, field in NARRATIVE
         ),
+        migrations.AddField(model_name="measure", name="override_justification_sealed", field=sealed()),
         migrations.AddField(model_name="measure", name="details_text_sealed", field=sealed()),
         migrations.AlterField(
             model_name="measure",
@@ -239,9 +263,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(seal_existing, unseal),
         # Defaults on the clear columns before they go, so that going back can add them again to
         # existing rows (the conversion back then fills them).
-        migrations.AlterField(
-            model_name="person", name="identity_ciphertext", field=models.BinaryField(default=b"")
-        ),
+        migrations.AlterField(model_name="person", name="identity_ciphertext", field=models.BinaryField(default=b"")),
         migrations.AlterField(model_name="person", name="wrapped_data_key", field=models.BinaryField(default=b"")),
         migrations.AlterField(
             model_name="person",
@@ -262,4 +284,5 @@ class Migration(migrations.Migration):
         migrations.RemoveField(model_name="person", name="wrapped_data_key"),
         migrations.RemoveField(model_name="person", name="key_id"),
         *(migrations.RemoveField(model_name=model.lower(), name=field) for model, field in NARRATIVE),
+        migrations.RemoveField(model_name="measure", name="override_justification"),
     ]
