@@ -217,3 +217,13 @@ def test_many_matches_are_cut_at_the_limit_and_say_so(make_case, client_for, mon
 def test_the_case_list_links_to_the_search_for_roles_that_may_use_it(client_for):
     assert reverse("person_search") in client_for("case_worker").get(reverse("case_list")).content.decode()
     assert reverse("person_search") not in client_for("coordinator").get(reverse("case_list")).content.decode()
+
+
+def test_a_search_checks_a_bounded_number_of_candidates_and_says_when_it_stopped(make_case, client_for, monkeypatch):
+    monkeypatch.setattr(blind_index, "MAX_CANDIDATES", 2)
+    for _ in range(3):
+        make_case(family_name="Commonname")
+    response = client_for("case_worker").post(URL, {"term": "commonname"})
+    assert len(references(response)) == 2
+    assert "The search stopped after checking 2 possible matches" in response.content.decode()
+    assert AuditEvent.objects.get(action="person.search").target == "results: 2+"

@@ -109,7 +109,9 @@ def token(index: str, value: str, root: bytes | None = None) -> int:
 # --- Normalisation -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def _letters(text: str) -> str:
+    # Cached: a search checks many candidates, and names repeat.
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return unicodedata.normalize("NFKC", bare.casefold().translate(_TRANSLITERATE))
@@ -151,21 +153,28 @@ def document_numbers(text: str) -> set[str]:
     return found
 
 
-def index_values(identity: Mapping[str, str]) -> dict[str, set[str]]:
-    """The normalised values a person is found by, per index (plain text: never stored)."""
-    given, family = identity.get("given_names", ""), identity.get("family_name", "")
-    whole = {fold(given), fold(family), fold(f"{given} {family}"), fold(f"{family} {given}")}
-    parts = set(name_parts(given)) | set(name_parts(family))
-    for alias in _ALIAS_SEPARATORS.split(identity.get("other_names", "")):
-        whole.add(fold(alias))
-        parts.update(name_parts(alias))
-    documents: set[str] = set()
-    for name in DOCUMENT_FIELDS:
-        documents |= document_numbers(identity.get(name, ""))
+def index_values(identity: Mapping[str, str], names: bool = True, documents: bool = True) -> dict[str, set[str]]:
+    """The normalised values a person is found by, per index (plain text: never stored).
+
+    `names` or `documents` False leaves that group empty (a search needs only what it compares).
+    """
+    whole: set[str] = set()
+    parts: set[str] = set()
+    numbers: set[str] = set()
+    if names:
+        given, family = identity.get("given_names", ""), identity.get("family_name", "")
+        whole = {fold(given), fold(family), fold(f"{given} {family}"), fold(f"{family} {given}")}
+        parts = set(name_parts(given)) | set(name_parts(family))
+        for alias in _ALIAS_SEPARATORS.split(identity.get("other_names", "")):
+            whole.add(fold(alias))
+            parts.update(name_parts(alias))
+    if documents:
+        for name in DOCUMENT_FIELDS:
+            numbers |= document_numbers(identity.get(name, ""))
     return {
         "name": {value for value in whole if len(value) >= MIN_NAME_PART},
         "name_part": parts,
-        "document": documents,
+        "document": numbers,
     }
 
 
@@ -222,19 +231,28 @@ def index_case(case: Any, identity: Mapping[str, str]) -> None:
 
 @dataclass(frozen=True)
 class Found:
-    """Cases that matched, newest first, and whether there were more than were kept."""
+    """Cases that matched, newest first; `more` if more matched than were kept, `stopped` if the
+    search gave up after MAX_CANDIDATES possible matches (a term too common, or an unlucky token)."""
 
     cases: list[Any]
     more: bool
+    stopped: bool = False
+
+
+# The most candidates one search decrypts: about a millisecond each, so a search stays under a few seconds.
+MAX_CANDIDATES = 2000
 
 
 def search(visible: QuerySet[Any], term: str, limit: int = 50) -> Found:
     """The cases among `visible` whose person the term finds (at most `limit`).
 
     Token lookups first (restricted to `visible` in the same query, so a case the user may not see
-    is never a candidate and never decrypted), then each candidate is decrypted and checked exactly.
+    is never a candidate and never decrypted), then each candidate's names or documents - only
+    what the term is compared with - are decrypted and checked exactly.
     """
+    from rightsfirst.web import crypto
     from rightsfirst.web.models import Case, SearchToken
+    from rightsfirst.web.models.people import PERSON_TABLE
 
     query = Query.of(term)
     if not query:
@@ -260,12 +278,34 @@ def search(visible: QuerySet[Any], term: str, limit: int = 50) -> Found:
         or (parts and parts <= {value for index, value in found if index == "name_part"})
         or any(index == "document" for index, _value in found)
     ]
-    matched: list[Any] = []
-    fields = (*NAME_FIELDS, *DOCUMENT_FIELDS)
-    ordered = Case.objects.filter(pk__in=candidates).select_related("person").order_by("-updated_at", "-pk")
-    for case in ordered.iterator(chunk_size=200):
-        if query.matches(index_values(case.person.identity(case, fields))):
-            matched.append(case)
-            if len(matched) > limit:
-                return Found(matched[:limit], True)
-    return Found(matched, False)
+    by_names = bool(query.whole or query.parts)
+    fields = (*(NAME_FIELDS if by_names else ()), *(DOCUMENT_FIELDS if query.documents else ()))
+    # Newest first, at most MAX_CANDIDATES; then read in small batches (a long IN list joined with
+    # the person table makes SQLite pick a slow plan), as plain values rather than model instances.
+    ordered = list(Case.objects.filter(pk__in=candidates).order_by("-updated_at", "-pk").values_list("pk", flat=True))
+    stopped = len(ordered) > MAX_CANDIDATES
+    columns: tuple[str, ...] = ("pk", "reference", "wrapped_data_key", "master_key_id", "person_id")
+    columns += tuple(f"person__{name}_sealed" for name in fields)
+    matched: list[int] = []
+    for start in range(0, min(len(ordered), MAX_CANDIDATES), 500):
+        chunk = ordered[start : min(start + 500, MAX_CANDIDATES)]
+        rows = {row[0]: row for row in Case.objects.filter(pk__in=chunk).values_list(*columns)}
+        for pk in chunk:
+            _pk, reference, wrapped, master_id, person_id, *sealed = rows[pk]
+            data_key = crypto.unwrap_data_key(bytes(wrapped), Case.owner_for(reference), master_id)
+            identity = {
+                name: crypto.open_text(data_key, PERSON_TABLE, name, str(person_id), value)
+                for name, value in zip(fields, sealed, strict=True)
+            }
+            if query.matches(index_values(identity, names=by_names, documents=bool(query.documents))):
+                if len(matched) == limit:
+                    return _found(matched, more=True, stopped=False)
+                matched.append(pk)
+    return _found(matched, more=False, stopped=stopped)
+
+
+def _found(matched: list[int], more: bool, stopped: bool) -> Found:
+    from rightsfirst.web.models import Case
+
+    found = Case.objects.in_bulk(matched)
+    return Found([found[pk] for pk in matched], more, stopped)

@@ -126,7 +126,7 @@ def rewrap_batch(size: int) -> int:
             .values_list("pk", "reference", "wrapped_data_key", "master_key_id")[:size]
         )
         for pk, reference, wrapped, old_id in rows:
-            owner = f"case|{reference}"
+            owner = Case.owner_for(reference)
             data_key = crypto.unwrap_data_key(bytes(wrapped), owner, old_id)
             rewrapped, new_id = crypto.wrap_data_key(data_key, owner, active)
             Case.objects.filter(pk=pk, master_key_id=old_id).update(wrapped_data_key=rewrapped, master_key_id=new_id)

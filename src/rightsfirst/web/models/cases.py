@@ -70,10 +70,15 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference
 
-    def key_owner(self) -> str:
-        """What the wrapped data key is bound to: the case reference, fixed for the case's life
+    @staticmethod
+    def owner_for(reference: str) -> str:
+        """What a case's wrapped data key is bound to: its reference, fixed for the case's life
         and known before the row is first saved (so bulk inserts can seal before they write)."""
-        return f"case|{self.reference}"
+        return f"case|{reference}"
+
+    def key_owner(self) -> str:
+        """What this case's wrapped data key is bound to (see owner_for)."""
+        return self.owner_for(self.reference)
 
     def ensure_data_key(self) -> None:
         """Give the case its data key, wrapped by the active master key, if it has none yet."""

@@ -81,10 +81,16 @@ def person_search(request: HttpRequest) -> HttpResponse:
         return render(request, "web/person_search.html", {"form": form, "limited": limited}, status=429)
     with transaction.atomic():
         found = blind_index.search(access.visible_cases(request.user), form.cleaned_data["term"], RESULT_LIMIT)
-        count = f"{len(found.cases)}{'+' if found.more else ''}"
+        count = f"{len(found.cases)}{'+' if found.more or found.stopped else ''}"
         audit.record(request.user, "person.search", target=f"results: {count}")
     # The term is not sent back: the page answers with an empty form and the case references.
-    context = {"form": PersonSearchForm(), "found": found, "searched": True, "result_limit": RESULT_LIMIT}
+    context = {
+        "form": PersonSearchForm(),
+        "found": found,
+        "searched": True,
+        "result_limit": RESULT_LIMIT,
+        "candidate_limit": blind_index.MAX_CANDIDATES,
+    }
     return render(request, "web/person_search.html", context)
 
 
