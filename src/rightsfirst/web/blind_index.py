@@ -16,11 +16,13 @@ The design follows CipherSweet's blind indexes:
   learns less than equality: two cases sharing a token may or may not share a value.
 
 Choice of TOKEN_BITS = 16 (65,536 distinct tokens). CipherSweet's planner aims for each token to
-match at least 2 and at most sqrt(R) rows out of R. At 100,000 cases with about six name parts
-each (600,000 part tokens) a token matches about 9 cases by coincidence, and full names about 4
-(600,000 / 65,536; 300,000 / 65,536); at a million cases, about 90 and 45, still far below sqrt(R)
-(1,000) and cheap to decrypt and filter (microseconds each). Below about 130,000 cases a rare full
-name may be the only one with its token; that is the price of a working search at small scale.
+match at least 2 and at most sqrt(R) of R indexed values. A person gives about four whole-name
+values (given names, family name, both orders, other names) and three or four name parts. At
+100,000 cases that is some 400,000 values per name index, so a token points at about 6 cases by
+coincidence; at a million cases about 60, still far below sqrt(R) (about 2,000) and cheap to check
+(a candidate's names decrypt in well under a millisecond). Below about 30,000 cases
+(2 x 65,536 values) a rare name may be alone with its token: the price of a working search at
+small scale. Document numbers (one to three values per person) reach two per token later still.
 
 What the index still reveals to someone with the database: which cases share a token, and how
 often each token occurs (frequency). That is why only names and document numbers are indexed, never
