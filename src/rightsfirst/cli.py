@@ -327,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("restore", help="`rightsfirst restore FILE`: the same as `rightsfirst backup restore FILE`.")
     sub.add_parser(
+        "keys",
+        help="`rightsfirst keys status`: key ids in use; `rightsfirst keys rotate [--new-master-key] "
+        "[--rebuild-index] ...`: rotate keys (see `rightsfirst keys rotate --help`).",
+    )
+    sub.add_parser(
         "manage",
         help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
         add_help=False,
@@ -359,6 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_django(arguments)
     if arguments[:1] == ["restore"]:
         return run_django(["backup", *arguments])
+    if arguments[:2] == ["keys", "status"]:
+        return run_django(["rotate_keys", "--status", *arguments[2:]])
+    if arguments[:2] == ["keys", "rotate"]:
+        return run_django(["rotate_keys", *arguments[2:]])
     args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)

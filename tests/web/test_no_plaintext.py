@@ -1,4 +1,4 @@
-"""Plant known names in a real database file and look for them everywhere they must not be."""
+"""Plant known names and notes in a real database file and look for them everywhere they must not be."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 
 PLANTED = ("Quillonah", "Vexbridge", "ZZ9PLURALZ", "+000 777 4242")
+# Narrative: shown decrypted on the case's pages to those who may see it, never stored in clear.
+NARRATIVE = ("Thornwick", "Glimmerholt")
 
 SCRIPT = textwrap.dedent(
     """
@@ -39,12 +41,26 @@ SCRIPT = textwrap.dedent(
         "referred_on": dt.date.today().isoformat(),
     })
     reference = re.search(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}", response["Location"]).group(0)
+    moved = client.post(f"/cases/{reference}/stage/", {"stage": "screening", "note": "Met at the Thornwick bus stop"})
+    assert moved.status_code == 302, moved.status_code
     case = access.case_for(user, reference)
+    workflow.record_consent(user, case, agreed_to="Share with the Glimmerholt clinic", purpose="medical",
+                            information_language="en", given_on=dt.date.today())
     workflow.screen(user, case, {"person": {"age": 30}, "actions": ["recruitment"], "means": ["deception"],
                                  "purposes": ["forced_labour"]})
     pages = {}
-    for path in ("/cases/", f"/cases/{reference}/", f"/cases/{reference}/measures/", "/api/openapi.json"):
+    for path in ("/cases/", f"/cases/{reference}/measures/", "/api/openapi.json"):
         pages[path] = client.get(path)
+    # Found by name through the blind index: the answer names the case, never the person.
+    found = client.post("/people/search/", {"term": "quillonah VEXBRIDGE"})
+    assert reference in found.content.decode(), "search did not find the person"
+    pages["search"] = found
+    # The case page shows the narrative decrypted (the stage note), and no identity.
+    case_page = client.get(f"/cases/{reference}/")
+    assert "Thornwick" in case_page.content.decode(), "stage note not shown"
+    assert "Glimmerholt" in client.get(f"/cases/{reference}/consents/").content.decode(), "consent not shown"
+    with open(os.environ["CASE_PAGE_OUT"], "w", encoding="utf-8") as out:
+        out.write(case_page.content.decode())
     # Seeing identity is allowed, with a reason: the page shows it, but nothing is kept in clear.
     shown = client.post(f"/cases/{reference}/identity/", {"reason": "Arranging a medical appointment"})
     assert "Vexbridge" in shown.content.decode(), "identity view did not work"
@@ -62,13 +78,15 @@ SCRIPT = textwrap.dedent(
 def test_identity_never_reaches_the_database_file_logs_or_other_pages(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     pages_out = tmp_path / "pages.txt"
+    case_page_out = tmp_path / "case.html"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "rightsfirst.web.settings",
         "RIGHTSFIRST_DATA_DIR": str(data_dir),
         "PAGES_OUT": str(pages_out),
+        "CASE_PAGE_OUT": str(case_page_out),
     }
-    for name in ("DATABASE_URL", "RIGHTSFIRST_MASTER_KEY", "RIGHTSFIRST_AUDIT_KEY"):
+    for name in ("DATABASE_URL", "RIGHTSFIRST_MASTER_KEY", "RIGHTSFIRST_INDEX_KEY", "RIGHTSFIRST_AUDIT_KEY"):
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300, check=False
@@ -84,3 +102,11 @@ def test_identity_never_reaches_the_database_file_logs_or_other_pages(tmp_path: 
                 assert needle not in path.read_bytes(), f"{planted!r} found in clear in {path.name}"
         assert planted not in result.stdout + result.stderr, f"{planted!r} in the logs"
         assert planted not in pages_out.read_text(encoding="utf-8"), f"{planted!r} on a page other than identity"
+        assert planted not in case_page_out.read_text(encoding="utf-8"), f"{planted!r} on the case page"
+    # Narrative and the search term: never in clear in the files (database, WAL, key files) or the logs.
+    for planted in (*NARRATIVE, "quillonah VEXBRIDGE"):
+        for encoding in ("utf-8", "utf-16-le"):
+            needle = planted.encode(encoding)
+            for path in files:
+                assert needle not in path.read_bytes(), f"{planted!r} found in clear in {path.name}"
+        assert planted not in result.stdout + result.stderr, f"{planted!r} in the logs"

@@ -151,5 +151,4 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
             else:
                 fields = tuple(name for name in fields if name not in LOCATION_FIELDS)
         audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
-    identity = case.person.identity()
-    return {name: identity[name] for name in fields}
+    return case.person.identity(case, fields)

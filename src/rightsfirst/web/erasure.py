@@ -37,9 +37,11 @@ from rightsfirst.web.models import (
     Person,
     Referral,
     Screening,
+    SearchToken,
     ServiceEvent,
     StageChange,
 )
+from rightsfirst.web.models.people import IDENTITY_COLUMNS
 from rightsfirst.web.roles import allowed
 
 # A refusal must say why, in more than a word or two (like an override's justification).
@@ -162,18 +164,25 @@ def shred(case: Case) -> None:
 
     The one place that knows where keys and free text live. Callers hold a transaction.
     """
-    Person.objects.filter(pk=case.person_id).update(
-        identity_ciphertext=b"", wrapped_data_key=b"", key_id="", preferred_language=""
+    # Crypto-shredding: without the wrapped data key no sealed value of this case can be read
+    # again, wherever a copy of it lies; the sealed columns and search tokens go as well.
+    Case.objects.filter(pk=case.pk).update(
+        wrapped_data_key=b"", master_key_id="", index_key_id="", legal_hold_reason=""
     )
-    StageChange.objects.filter(case=case).update(note="")
-    ServiceEvent.objects.filter(case=case).update(note="")
-    Consent.objects.filter(case=case).update(agreed_to="")
-    Referral.objects.filter(case=case).update(purpose="")
+    SearchToken.objects.filter(case=case).delete()
+    Person.objects.filter(pk=case.person_id).update(
+        preferred_language="", **{column: b"" for column in IDENTITY_COLUMNS}
+    )
+    StageChange.objects.filter(case=case).update(note_sealed=b"")
+    ServiceEvent.objects.filter(case=case).update(note_sealed=b"")
+    Consent.objects.filter(case=case).update(agreed_to_sealed=b"")
+    Referral.objects.filter(case=case).update(purpose_sealed=b"")
     ErasureRequest.objects.filter(case=case).update(note="", refusal_reason="")
-    Case.objects.filter(pk=case.pk).update(legal_hold_reason="")
     for measure in Measure.objects.filter(case=case).only("pk", "details"):
         kept = {key: value for key, value in measure.details.items() if _kept_detail(key)}
-        Measure.objects.filter(pk=measure.pk).update(details=kept, override_justification="")
+        Measure.objects.filter(pk=measure.pk).update(
+            details=kept, details_text_sealed=b"", override_justification_sealed=b""
+        )
 
 
 def _kept_detail(key: str) -> bool:

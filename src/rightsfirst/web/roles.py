@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # pseudonymous record and a monitor never sees identity at all.
     "identity.view": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN}),
     "identity.edit": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER}),
+    # Finding a person by name or document number: only for those who may see identity anyway.
+    "person.search": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN}),
     "screening.edit": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.COORDINATOR}),
     "measure.record": CASE_ROLES,
     "measure.override": frozenset({R.COORDINATOR}),

@@ -4,6 +4,8 @@ RIGHTSFIRST_DATA_DIR  where the SQLite database and key files live (default: ./v
 DATABASE_URL          use this database instead (e.g. postgres://user@127.0.0.1:5432/rightsfirst)
 RIGHTSFIRST_MASTER_KEY the master key for identity encryption (base64, 32 bytes); else a key file
 RIGHTSFIRST_BACKUP_KEY the key that encrypts backups (base64, 32 bytes); else a key file
+RIGHTSFIRST_RETIRED_MASTER_KEYS earlier master keys still needed to read (base64, comma-separated)
+RIGHTSFIRST_INDEX_KEY  the blind-index root key for person search (base64, 32 bytes); else a key file
 DJANGO_SECRET_KEY     Django's signing key; else a key file
 RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
@@ -218,6 +220,10 @@ RIGHTSFIRST_ALERT_EMPTY_SEARCHES = 3  # searches for a person that find no case 
 RIGHTSFIRST_WORKING_HOURS = (7, 20)
 
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
+# Master keys that were replaced, kept (one `<key id>.key` file each) until no case key needs them.
+RIGHTSFIRST_RETIRED_KEYS_DIR = DATA_DIR / "retired-keys"
+# The blind-index root key: separate from the master key, so that each can be replaced alone.
+RIGHTSFIRST_INDEX_KEY_FILE = DATA_DIR / "index.key"
 RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
 # Encrypts backups only (key separation): `rightsfirst backup` creates it on first use.
 RIGHTSFIRST_BACKUP_KEY_FILE = DATA_DIR / "backup.key"

@@ -18,6 +18,7 @@ from rightsfirst.web.views import (
     records,
     rights_sheet,
     screening,
+    search,
 )
 
 
@@ -42,6 +43,7 @@ urlpatterns = [
     *records.urlpatterns,
     *erasure.urlpatterns,
     *rights_sheet.urlpatterns,
+    *search.urlpatterns,
     *dashboard.urlpatterns,
     *framework_browser.urlpatterns,
 ]

@@ -399,7 +399,7 @@ def measure_out(measure: Measure) -> dict[str, Any]:
         "type": measure.measure_type,
         "decided_on": measure.decided_on,
         "facts": measure.facts,
-        "details": measure.details,
+        "details": measure.all_details(),
         "outcome": measure.outcome,
         "overridden": measure.overridden,
         "override_justification": measure.override_justification,

@@ -79,7 +79,7 @@ def present_measure(measure: Measure) -> dict[str, Any]:
         "measure": measure,
         "label": type_label(measure.measure_type),
         "facts": fact_rows(measure.measure_type, measure.facts),
-        "details": detail_rows(measure.details),
+        "details": detail_rows(measure.all_details()),
     }
 
 
