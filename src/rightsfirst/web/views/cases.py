@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
+from rightsfirst.web.limits import BoundedDateField
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Case, Person
 from rightsfirst.web.rights_sheet import in_panel_order
@@ -161,7 +162,7 @@ class RegisterForm(forms.Form):
             ("other", gettext_lazy("Other")),
         ],
     )
-    referred_on = forms.DateField(
+    referred_on = BoundedDateField(
         label=gettext_lazy("Date the person first came to your attention"),
         widget=IsoDateInput(attrs={"type": "date"}),
     )
