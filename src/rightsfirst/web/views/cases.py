@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -139,7 +139,10 @@ class RegisterForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=60, required=False)
     email = forms.CharField(label=gettext_lazy("E-mail"), max_length=200, required=False)
     address = forms.CharField(
-        label=gettext_lazy("Address or place of stay"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Address or place of stay"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     identity_documents = forms.CharField(
         label=gettext_lazy("Identity document numbers"), max_length=300, required=False
@@ -196,6 +199,10 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
+    return render(request, "web/case_detail.html", _case_page(request, case))
+
+
+def _case_page(request: HttpRequest, case: Case, move_form: StageMoveForm | None = None) -> dict[str, Any]:
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)
@@ -210,8 +217,9 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user)),
         "stage_changes": case.stage_changes.all(),
+        "move_form": move_form,
     }
-    return render(request, "web/case_detail.html", context)
+    return context
 
 
 @login_required
@@ -245,14 +253,20 @@ def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, template, {"case": case, "form": form, "identity": identity})
 
 
+class StageMoveForm(forms.Form):
+    stage = forms.ChoiceField(label=gettext_lazy("Next stage"), choices=STAGE_CHOICES)
+    # As long as the page's input allows; the note is shown in the case's stage history.
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=300, required=False)
+
+
 @login_required
 @require_POST
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "case.transition")
-    target = request.POST.get("stage", "")
-    if target not in set(Stage):
-        raise PermissionDenied
-    workflow.move(request.user, case, target, request.POST.get("note", ""))
+    form = StageMoveForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/case_detail.html", _case_page(request, case, move_form=form), status=400)
+    workflow.move(request.user, case, form.cleaned_data["stage"], form.cleaned_data["note"])
     return redirect("case_detail", reference=case.reference)
 
 
@@ -262,6 +276,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "web/error.html", {"title": _("Not allowed"), "status": 403}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django could not take: too large (413), or too many fields, or unreadable (400)."""
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "web/error.html", {"title": _("Too much was sent"), "status": 413}, status=413)
+    return render(request, "web/error.html", {"title": _("Not understood"), "status": 400}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
