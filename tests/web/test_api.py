@@ -594,11 +594,11 @@ def test_text_in_a_screening_is_checked_wherever_it_is(
     response = api_for("case_worker").post(f"/cases/{case.reference}/screenings", situation)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "person", "indications_of_minority", 1]
-    long_justification = {"type": "testing", "test": "hiv", "justification": "x" * 5001}
+    long_justification = {"type": "testing", "test": "hiv", "justification": "x" * 4001}
     response = api_for("case_worker").post(f"/cases/{case.reference}/measures/review", long_justification)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "justification"]
-    assert "5000" in response.json()["detail"][0]["msg"]
+    assert "4000" in response.json()["detail"][0]["msg"]
     assert not Screening.objects.filter(case=case).exists()
 
 

@@ -19,9 +19,9 @@ LATEST_DATE = dt.date(2999, 12, 31)
 # The longest period (in days or months) a measure may state: a century of days. Even from the
 # latest date allowed, adding it stays far inside the calendar.
 MAX_PERIOD = 36_500
-# Free text kept in one field: long enough for any note, short enough that no one can fill the
-# database (or a page) with one request.
-MAX_TEXT = 5_000
+# Free text kept in one field (a note, a justification, the reasons for an override): long enough
+# for any of them, short enough that no one fills the database (or a page) with one request.
+MAX_TEXT = 4_000
 
 
 def date_problem(value: dt.date) -> str | None:

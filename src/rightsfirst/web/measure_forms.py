@@ -21,7 +21,7 @@ from rightsfirst import engine
 from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import FieldSpec
 from rightsfirst.web import adapter
-from rightsfirst.web.limits import MAX_PERIOD, BoundedDateField
+from rightsfirst.web.limits import MAX_PERIOD, MAX_TEXT, BoundedDateField
 from rightsfirst.web.models import Agency
 from rightsfirst.web.widgets import IsoDateInput
 
@@ -29,8 +29,8 @@ YES, NO, UNKNOWN = "yes", "no", "unknown"
 NOT_KNOWN = gettext_lazy("Not known")
 BOOL_CHOICES = [(YES, gettext_lazy("Yes")), (NO, gettext_lazy("No")), (UNKNOWN, gettext_lazy("I don't know"))]
 
-# Free text in a measure form, as for the other notes and justifications here.
-TEXT_MAX_LENGTH = 4000
+# Free text in a measure form, as long as the API allows (limits.MAX_TEXT).
+TEXT_MAX_LENGTH = MAX_TEXT
 
 # The engine's common `date` is asked as `decided_on`; its `justification` keeps its name.
 COMMON_FACTS = frozenset({"date", "justification"})

@@ -257,11 +257,16 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _parse_problem(cause: BaseException) -> str:
     if isinstance(cause, json.JSONDecodeError):
-        return f"{cause.msg}, line {cause.lineno} column {cause.colno}"
+        # Python's own words for the problem (English), and where it is.
+        return _("%(problem)s, line %(line)s column %(column)s") % {
+            "problem": cause.msg,
+            "line": cause.lineno,
+            "column": cause.colno,
+        }
     if isinstance(cause, UnicodeDecodeError):
-        return f"not UTF-8 at byte {cause.start}"
+        return _("not UTF-8 at byte %(byte)s") % {"byte": cause.start}
     if isinstance(cause, RecursionError):
-        return "nested too deeply"
+        return _("nested too deeply")
     return type(cause).__name__
 
 
@@ -449,13 +454,14 @@ class MeasureIn(BaseModel):
 
     type: str = Field(description="The measure type, e.g. support_offer, detention, return.")
     date: dt.date = Field(description="When the measure was or is to be taken.")
-    _bounded = field_validator("date")(_date_within_bounds)
     override_justification: str = Field(
         "",
         max_length=4000,
         description="Coordinators only: the written reasons for recording a measure the review found a violation.",
     )
     details: dict[str, Any] = Field(default_factory=dict, description="Further details the engine does not use.")
+
+    _bounded = field_validator("date")(_date_within_bounds)
 
 
 class MeasureOut(Schema):
