@@ -8,7 +8,8 @@ and dates such as 0000-00-00 and 9999-99-99.
 What must hold:
 - free text is stored exactly as typed and shown escaped, never as markup;
 - anything else is refused with the error on the field it came in (the form shown again, or a
-  4xx naming the field in the API), with no row added or changed in any table;
+  4xx naming the field in the API), with no row added to any table and the record it aimed at
+  unchanged;
 - nothing answers with a server error.
 
 No page exports to a spreadsheet yet, so formula text is only checked to be kept verbatim and
@@ -511,6 +512,22 @@ def test_a_bad_consent_is_refused_naming_the_field(case: Case, client_for: Calla
         *(("given_on", value) for value in BAD_DATES),
     ]
     refuses_each(lambda field, value: client.post(url, _consent(**{field: value})), cases)
+
+
+def test_invalid_utf8_in_a_raw_form_body_is_stored_replaced_never_as_a_surrogate(
+    case: Case, client_for: Callable[[str], Client]
+) -> None:
+    # An encoded unpaired surrogate (ED A0 80) and a byte that is never UTF-8 (FF), percent-encoded and raw.
+    client = client_for("case_worker")
+    body = b"agreed_to=a%ED%A0%80b%FFc\xff&purpose=support&information_language=en&given_by=person"
+    body += f"&given_on={TODAY().isoformat()}".encode()
+    url = reverse("consent_record", args=[case.reference])
+    response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 302
+    stored = Consent.objects.get(case=case).agreed_to
+    assert "\ufffd" in stored and stored.startswith("a")
+    stored.encode("utf-8")  # would raise on a surrogate: what is stored is valid text
+    assert client.get(reverse("case_consents", args=[case.reference])).status_code == 200
 
 
 def test_a_bad_withdrawal_date_is_refused(
