@@ -6,6 +6,7 @@ so that probing references reveals nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,10 @@ from django.utils import timezone
 from rightsfirst.web import audit
 from rightsfirst.web.models import IDENTITY_FIELDS, IDENTITY_PARTS, Case, CaseRestriction, Membership, Referral
 from rightsfirst.web.roles import allowed
+
+# Every reference has this shape (models.cases.new_reference). Anything else cannot name a case,
+# and is never sent to the database: PostgreSQL refuses some characters (NUL) with an error.
+REFERENCE_SHAPE = re.compile(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 def membership_of(user: Any) -> Membership | None:
@@ -96,7 +101,7 @@ def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
 
 def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
     """The case with this reference if the user may perform `action` on it; else Http404 for both."""
-    if not may(user, action):
+    if not may(user, action) or not REFERENCE_SHAPE.fullmatch(reference):
         raise Http404("not found")
     try:
         case = visible_cases(user).select_related("person", "holding_agency").get(reference=reference)

@@ -48,6 +48,7 @@ urlpatterns = [
     *framework_browser.urlpatterns,
 ]
 
+handler400 = "rightsfirst.web.views.cases.bad_request"
 handler404 = "rightsfirst.web.views.cases.not_found"
 handler403 = "rightsfirst.web.views.cases.forbidden"
 handler500 = "rightsfirst.web.views.cases.server_error"

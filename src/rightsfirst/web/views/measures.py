@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.engine.measures import MEASURE_SPECS
+from rightsfirst.framework.model import ParameterNotDefined
 from rightsfirst.web import access, adapter, erasure, two_factor, workflow
 from rightsfirst.web.measure_forms import (
     CONFISCATED,
@@ -170,7 +171,21 @@ def measure_new(request: HttpRequest, reference: str, measure_type: str) -> Http
     if not form.is_valid():
         template = "web/measures/partials/review.html" if request.htmx else "web/measures/new.html"
         return render(request, template, context)
+    try:
+        return _review_or_save(request, case, form, context, action, overriding)
+    except ParameterNotDefined as error:
+        # The engine holds no rules for a date before they begin: the date is the user's to change.
+        form.add_error(
+            "decided_on", _("The rules in force on this date are not known (%(problem)s).") % {"problem": error}
+        )
+        template = "web/measures/partials/review.html" if request.htmx else "web/measures/new.html"
+        return render(request, template, context)
 
+
+def _review_or_save(
+    request: HttpRequest, case: Case, form: Any, context: dict[str, Any], action: str, overriding: bool
+) -> HttpResponse:
+    measure_type = context["measure_type"]
     facts, decided_on = form.facts(), form.decided_on()
     if action not in ("save", "override"):
         context["review"] = present_review(
