@@ -657,6 +657,54 @@ def test_postgres_restore_that_stops_half_way_changes_nothing(postgres, second_d
         assert db.execute("SELECT to_regclass('public.half_restored')").fetchone() == (None,)
 
 
+def test_postgres_restore_counts_and_replaces_functions_types_and_collations_not_only_tables(
+    postgres, second_database, make_case, tmp_path
+):
+    from psycopg.errors import RestrictViolation
+
+    make_case(ADULT_SITUATION)
+    key = secrets.token_bytes(32)
+    file = tmp_path / "pg.rfbackup"
+    backup.create_backup(file, postgres, key)
+    # No table at all, but objects a plain dump creates without OR REPLACE: among them the audit
+    # log's trigger function, which every migrated database holds (the backup holds it too).
+    leftovers = (
+        "public.casework_auditevent_refuse_change()",
+        "public.leftover_mood",
+        "public.leftover_count",
+        "public.leftover_order",
+    )
+    with backup._pg_connect(second_database, autocommit=True) as db:
+        db.execute(
+            "CREATE FUNCTION casework_auditevent_refuse_change() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NULL; END; $$"
+        )
+        db.execute("CREATE TYPE leftover_mood AS ENUM ('calm')")
+        db.execute("CREATE DOMAIN leftover_count AS integer CHECK (VALUE >= 0)")
+        db.execute("CREATE COLLATION leftover_order (provider = icu, locale = 'und')")
+    with pytest.raises(BackupRefused, match="is not empty") as refused:
+        backup.restore_backup(file, key, second_database)
+    assert "4 tables, views, sequences, functions, types or collations holding 0 rows" in str(refused.value)
+    assert all(name in str(refused.value) for name in leftovers)
+
+    said: list[str] = []
+    backup.restore_backup(file, key, second_database, force=True, notify=said.append)
+    assert len(said) == 1 and all(name in said[0] for name in leftovers)
+    assert _pg_rows(second_database) == _pg_rows(postgres)
+    with backup._pg_connect(second_database) as db:
+        assert db.execute(
+            "SELECT to_regtype('public.leftover_mood'), to_regtype('public.leftover_count'), "
+            "(SELECT count(*) FROM pg_collation WHERE collname = 'leftover_order')"
+        ).fetchone() == (None, None, 0)
+        # The function now is the backup's, which refuses a change to an audit entry.
+        (source,) = db.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'casework_auditevent_refuse_change'"
+        ).fetchone()
+        assert "append-only" in source
+        with pytest.raises(RestrictViolation):
+            db.execute("DELETE FROM casework_auditevent")
+
+
 def test_a_damaged_postgres_backup_is_refused_before_the_database_is_touched(
     postgres, second_database, make_case, tmp_path
 ):
