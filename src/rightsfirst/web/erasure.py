@@ -177,7 +177,7 @@ def shred(case: Case) -> None:
     ServiceEvent.objects.filter(case=case).update(note_sealed=b"")
     Consent.objects.filter(case=case).update(agreed_to_sealed=b"")
     Referral.objects.filter(case=case).update(purpose_sealed=b"")
-    ErasureRequest.objects.filter(case=case).update(note="", refusal_reason="")
+    ErasureRequest.objects.filter(case=case).update(note_sealed=b"", refusal_reason="")
     for measure in Measure.objects.filter(case=case).only("pk", "details"):
         kept = {key: value for key, value in measure.details.items() if _kept_detail(key)}
         Measure.objects.filter(pk=measure.pk).update(

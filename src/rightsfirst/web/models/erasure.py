@@ -7,14 +7,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rightsfirst.web.models.cases import Case
+from rightsfirst.web.models.sealed import SealedRecord, sealed_column
 
 
-class ErasureRequest(models.Model):
+class ErasureRequest(SealedRecord):
     """A request by the person (or someone acting for them) to erase their identity and notes.
 
     One person records it, another decides it: a coordinator of the holding agency who did not
     record it. Granting erases the case at once; refusing needs a lawful ground and a written reason.
     """
+
+    SEALED = ("note",)
 
     class Channel(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -41,8 +44,9 @@ class ErasureRequest(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="erasure_requests")
     requested_on = models.DateField(_("requested on"))
     channel = models.CharField(_("how the request was made"), max_length=20, choices=Channel.choices)
-    # Free text: blanked when the case is erased.
-    note = models.TextField(_("note"), blank=True)
+    # What the person asked for, in their words: narrative, sealed under the case's key (and
+    # unreadable once the case is erased).
+    note_sealed = sealed_column()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -65,3 +69,12 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"erasure request #{self.pk} ({self.case_id})"
+
+    @property
+    def note(self) -> str:
+        """What the person asked for (narrative: sealed under the case's key)."""
+        return self.opened("note")
+
+    @note.setter
+    def note(self, value: str) -> None:
+        self.set_plain("note", value)
