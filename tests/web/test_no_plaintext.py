@@ -65,6 +65,30 @@ SCRIPT = textwrap.dedent(
     shown = client.post(f"/cases/{reference}/identity/", {"reason": "Arranging a medical appointment"})
     assert "Vexbridge" in shown.content.decode(), "identity view did not work"
     assert shown["Cache-Control"] == "no-store"
+    # Error pages: a case that is not there, and a request the application cannot read.
+    pages["404"] = client.get("/cases/RF-0000-0000/")
+    pages["413"] = client.post(f"/cases/{reference}/stage/", {"stage": "screening", "note": "x" * 3_000_000})
+    # The export of the case list (approved by a second coordinator, confirmed with a code).
+    from django_otp.oath import totp
+    from rightsfirst.web import approvals
+    from rightsfirst.web.models import Approval
+    coordinators = []
+    for name in ("coordinator_one", "coordinator_two"):
+        person = get_user_model().objects.create_user(username=name, password="a long fictional passphrase")
+        Membership.objects.create(user=person, agency=agency, role="coordinator")
+        coordinators.append((person, TOTPDevice.objects.create(user=person, name="app", confirmed=True)))
+    (asker, asker_device), (approver, _) = coordinators
+    asked = approvals.request(asker, str(Approval.Kind.BULK_EXPORT), "Fictional quarterly check of the case list")
+    approvals.decide(approver, asked, True, "")
+    exporter = Client()
+    exporter.force_login(asker)
+    session = exporter.session
+    session[DEVICE_ID_SESSION_KEY] = asker_device.persistent_id
+    session.save()
+    code = f"{totp(asker_device.bin_key):06d}"
+    export = exporter.post("/exports/cases/", {"download": "1", "confirmation_code": code})
+    assert export["Content-Type"].startswith("text/csv") and reference in export.content.decode(), "export failed"
+    pages["export"] = export
     with open(os.environ["PAGES_OUT"], "w", encoding="utf-8") as out:
         for path, page in pages.items():
             out.write(path + "\\n" + page.content.decode() + "\\n")
@@ -110,3 +134,20 @@ def test_identity_never_reaches_the_database_file_logs_or_other_pages(tmp_path: 
             for path in files:
                 assert needle not in path.read_bytes(), f"{planted!r} found in clear in {path.name}"
         assert planted not in result.stdout + result.stderr, f"{planted!r} in the logs"
+
+
+def test_the_application_sends_no_e_mail() -> None:
+    # No e-mail can carry a name out: no code path sends one (Django's error mails need ADMINS,
+    # which is not set). A future feature that sends mail must come with its own plaintext scan.
+    from django.conf import settings
+
+    source = Path(__file__).resolve().parents[2] / "src" / "rightsfirst"
+    senders = ("send_mail", "send_mass_mail", "mail_admins", "mail_managers", "EmailMessage", "EmailMultiAlternatives")
+    found = [
+        f"{path.relative_to(source)}: {name}"
+        for path in source.rglob("*.py")
+        for name in senders
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
+    assert not getattr(settings, "ADMINS", None) and not getattr(settings, "MANAGERS", None)
