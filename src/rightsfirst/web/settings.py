@@ -132,6 +132,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "rightsfirst.web.throttling.locked_out_response"
 AXES_CLIENT_IP_CALLABLE = "rightsfirst.web.throttling.client_address"
+AXES_USERNAME_CALLABLE = "rightsfirst.web.throttling.attempted_username"
 # Our own audit log records sign-ins; axes keeps only the failure counters it needs.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
