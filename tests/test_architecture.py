@@ -48,6 +48,9 @@ ENGINE_PUBLIC = {
     "rightsfirst.engine.inputs",
     "rightsfirst.engine.measures",
     "rightsfirst.engine.results",
+    # The published JSON Schemas of the inputs (docs/schema): the API's schema declares the facts
+    # each measure takes from them.
+    "rightsfirst.engine.schema",
     "rightsfirst.engine.spec",
 }
 

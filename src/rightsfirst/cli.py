@@ -327,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("restore", help="`rightsfirst restore FILE`: the same as `rightsfirst backup restore FILE`.")
     sub.add_parser(
+        "keys",
+        help="`rightsfirst keys status`: key ids in use; `rightsfirst keys rotate [--new-master-key] "
+        "[--rebuild-index] ...`: rotate keys (see `rightsfirst keys rotate --help`).",
+    )
+    sub.add_parser(
         "manage",
         help="Run a command of the case-management application (migrate, runserver, seed_demo, ...).",
         add_help=False,
@@ -337,9 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_django(argv: Sequence[str]) -> int:
     """`rightsfirst manage ...`: the case-management application's commands (migrate, runserver, seed_demo ...)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rightsfirst.web.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["rightsfirst manage", *argv])
+    try:
+        execute_from_command_line(["rightsfirst manage", *argv])
+    except ImproperlyConfigured as error:  # a bad setting from the environment: say which, no traceback
+        print(f"rightsfirst: configuration error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -354,6 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_django(arguments)
     if arguments[:1] == ["restore"]:
         return run_django(["backup", *arguments])
+    if arguments[:2] == ["keys", "status"]:
+        return run_django(["rotate_keys", "--status", *arguments[2:]])
+    if arguments[:2] == ["keys", "rotate"]:
+        return run_django(["rotate_keys", *arguments[2:]])
     args = build_parser().parse_args(arguments)
     try:
         code: int = args.handler(args)

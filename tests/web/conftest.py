@@ -139,12 +139,20 @@ def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     # A fast hasher: the real one is slow by design, and every test creates its users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RIGHTSFIRST_MASTER_KEY_FILE = tmp_path / "master.key"
+    settings.RIGHTSFIRST_RETIRED_KEYS_DIR = tmp_path / "retired-keys"
+    settings.RIGHTSFIRST_INDEX_KEY_FILE = tmp_path / "index.key"
     settings.RIGHTSFIRST_AUDIT_KEY_FILE = tmp_path / "audit.key"
-    monkeypatch.delenv("RIGHTSFIRST_MASTER_KEY", raising=False)
-    monkeypatch.delenv("RIGHTSFIRST_AUDIT_KEY", raising=False)
-    from rightsfirst.web import audit, crypto
+    for name in (
+        "RIGHTSFIRST_MASTER_KEY",
+        "RIGHTSFIRST_RETIRED_MASTER_KEYS",
+        "RIGHTSFIRST_INDEX_KEY",
+        "RIGHTSFIRST_AUDIT_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    from rightsfirst.web import audit, blind_index, crypto
 
-    crypto.master_key.cache_clear()
+    crypto.key_ring.cache_clear()
+    blind_index.root_key.cache_clear()
     audit.audit_key.cache_clear()
 
 

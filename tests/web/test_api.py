@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rightsfirst.web import workflow
@@ -39,6 +41,10 @@ class Api:
 
     def post(self, path: str, body: Any) -> Any:
         return self.client.post(f"/api{path}", json.dumps(body), content_type="application/json", headers=self.headers)
+
+    def post_raw(self, path: str, body: bytes) -> Any:
+        """POST these exact bytes as a JSON body (for bodies json.dumps would never write)."""
+        return self.client.post(f"/api{path}", body, content_type="application/json", headers=self.headers)
 
 
 @pytest.fixture
@@ -498,6 +504,183 @@ def test_the_docs_load_nothing_from_elsewhere() -> None:
         assert b"".join(response.streaming_content)
     assert client.get("/api/docs/assets/..%2F..%2Fmain.py").status_code == 404
     assert client.get("/api/docs/assets/swagger-ui-bundle.js.map").status_code == 404
+
+
+# --- Malformed and hostile input (each found by fuzzing the API from its schema) ---------------
+
+
+def _saved() -> tuple[int, int, int, int]:
+    return (Screening.objects.count(), Measure.objects.count(), ServiceEvent.objects.count(), Case.objects.count())
+
+
+def test_every_operation_documents_the_errors_it_can_answer() -> None:
+    # Every endpoint needs a token (401); every one that takes a body can be sent one that is not
+    # JSON (400), one too large (413) or one that breaks its rules (422).
+    schema = json.loads(Client().get("/api/openapi.json").content)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert "401" in codes, f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= codes, f"{method} {path}"
+
+
+def test_measure_bodies_declare_each_types_facts_with_their_bounds() -> None:
+    schema = json.loads(Client().get("/api/openapi.json").content)
+    branches = schema["components"]["schemas"]["MeasureIn"]["oneOf"]
+    reflection = next(item for item in branches if "reflection_period" in item["properties"]["type"]["enum"])
+    days = next(item for item in reflection["properties"]["days"]["anyOf"] if item.get("type") == "number")
+    assert days["maximum"] == 36_500
+    assert {"date", "override_justification", "details"} <= set(reflection["properties"])
+
+
+def test_a_body_that_is_not_json_answers_400_saying_why(case: Case, api_for: Callable[[str], Api]) -> None:
+    api = api_for("coordinator")
+    before = _saved()
+    response = api.post_raw(f"/cases/{case.reference}/screenings", b'{"actions": [')
+    assert response.status_code == 400
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body"]
+    assert "not valid JSON" in error["msg"] and "line 1" in error["msg"]
+    response = api.post_raw(f"/cases/{case.reference}/services", b'{"note": "caf\xe9"}')
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"][0]["msg"]
+    assert _saved() == before
+
+
+SERVICE = b'"entitlement": "information_on_rights", "status": "offered", "date": "2026-01-01"'
+MEASURE = b'"type": "support_offer", "service": "medical_care", "date": "2026-01-01"'
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/services", b"{" + SERVICE + b', "note": "a\\u0000b"}', ["body", "note"]),
+        ("/measures", b"{" + MEASURE + b', "justification": "a\\u0000b"}', ["body", "justification"]),
+        ("/measures", b"{" + MEASURE + b', "notes": ["fine", "\\ud800"]}', ["body", "notes", 1]),
+        ("/measures", b"{" + MEASURE + b', "details": {"k\\u0000": 1}}', ["body", "details"]),
+        ("/services", b"{" + SERVICE + b', "note": NaN}', ["body"]),
+        ("/measures", b"{" + MEASURE + b', "notes": Infinity}', ["body"]),
+        ("/measures", b"{" + MEASURE + b', "notes": 1e999}', ["body"]),
+    ],
+)
+def test_values_a_database_cannot_store_answer_422_naming_where(
+    case: Case, api_for: Callable[[str], Api], path: str, body: bytes, loc: list[str | int]
+) -> None:
+    # PostgreSQL refuses NUL characters, unpaired surrogates and NaN (a server error there), and
+    # SQLite would give them back as JSON no client can read.
+    assert json.loads(b"{" + SERVICE + b"}") and json.loads(b"{" + MEASURE + b"}")
+    before = _saved()
+    response = api_for("case_worker").post_raw(f"/cases/{case.reference}{path}", body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == loc
+    assert _saved() == before
+
+
+def test_text_in_a_screening_is_checked_wherever_it_is(
+    make_case: Callable[..., Case], api_for: Callable[[str], Api]
+) -> None:
+    case = make_case()
+    situation = {"person": {"stated_age": 15, "indications_of_minority": ["fine", "bad\x00"]}}
+    response = api_for("case_worker").post(f"/cases/{case.reference}/screenings", situation)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "person", "indications_of_minority", 1]
+    long_justification = {"type": "testing", "test": "hiv", "justification": "x" * 4001}
+    response = api_for("case_worker").post(f"/cases/{case.reference}/measures/review", long_justification)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "justification"]
+    assert "4000" in response.json()["detail"][0]["msg"]
+    assert not Screening.objects.filter(case=case).exists()
+
+
+def test_a_body_over_the_size_limit_answers_413(case: Case, api_for: Callable[[str], Api], settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    before = _saved()
+    body = {"entitlement": "information_on_rights", "status": "offered", "date": "2026-01-01", "note": "x" * 20_000}
+    response = api_for("case_worker").post(f"/cases/{case.reference}/services", body)
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert "10000 bytes" in response.json()["detail"][0]["msg"]
+    assert _saved() == before
+
+
+def test_a_measure_dated_before_the_rules_begin_answers_422_on_the_date(
+    case: Case, api_for: Callable[[str], Api]
+) -> None:
+    api = api_for("case_worker")
+    body = {"type": "support_offer", "service": "medical_care", "date": "1985-06-01"}
+    for path in ("/measures/review", "/measures"):
+        response = api.post(f"/cases/{case.reference}{path}", body)
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "date"]
+        assert "not known" in error["msg"]
+    assert not Measure.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        (
+            "/measures",
+            {"type": "identification_decision", "decision": "identified", "justification": "x", "date": "9999-12-31"},
+            ["body", "date"],
+        ),
+        ("/measures/review", {"type": "reflection_period", "granted": True, "date": "9999-12-31"}, ["body", "date"]),
+        ("/measures/review", {"type": "support_offer", "date": "1899-12-31"}, ["body", "date"]),
+        (
+            "/measures",
+            {"type": "reflection_period", "granted": True, "days": 10**12, "date": "2026-01-01"},
+            ["body", "days"],
+        ),
+        ("/measures/review", {"type": "residence_permit", "months": 10**9, "date": "2026-01-01"}, ["body", "months"]),
+        (
+            "/services",
+            {"entitlement": "information_on_rights", "status": "offered", "date": "0001-01-01"},
+            ["body", "date"],
+        ),
+    ],
+)
+def test_dates_and_periods_beyond_the_calendars_reach_answer_422(
+    case: Case, api_for: Callable[[str], Api], path: str, body: dict[str, Any], loc: list[str]
+) -> None:
+    # The engine adds periods to dates: from year 9999, or by a billion days, that was a server error.
+    before = _saved()
+    response = api_for("coordinator").post(f"/cases/{case.reference}{path}", body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == loc
+    assert _saved() == before
+    case.refresh_from_db()
+    assert case.identified_on is None and case.reflection_period_started_on is None
+
+
+def test_the_case_list_refuses_an_offset_beyond_any_list(case: Case, api_for: Callable[[str], Api]) -> None:
+    # A 64-bit offset overflowed both databases (a server error).
+    response = api_for("case_worker").get("/cases", offset=2**63)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "offset"]
+    assert api_for("case_worker").get("/cases", offset=1_000_000_000).json()["items"] == []
+
+
+def test_an_unknown_case_list_filter_is_refused_not_ignored(case: Case, api_for: Callable[[str], Api]) -> None:
+    # A misspelt filter used to be ignored, answering with every case as if it had matched.
+    response = api_for("case_worker").get("/cases", stge="referred")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "stge"]
+    assert "stage" in error["allowed"]
+
+
+@pytest.mark.parametrize("reference", ["RF-0000-000%00", "%00", "'%20OR%20'1'='1", "x" * 300, "RF-0000-00000"])
+def test_a_malformed_reference_is_not_found_without_asking_the_database(
+    case: Case, api_for: Callable[[str], Api], reference: str
+) -> None:
+    # PostgreSQL refuses a NUL character in a query with an error; no malformed reference is looked up at all.
+    api = api_for("case_worker")
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"/cases/{reference}")
+    assert response.status_code == 404
+    assert not [query for query in queries.captured_queries if "casework_case" in query["sql"]]
 
 
 # --- Issuing tokens ----------------------------------------------------------------------------

@@ -160,6 +160,27 @@ def test_deciding_through_the_page_needs_a_one_time_code_and_a_reason_to_refuse(
     assert asked.decision == Approval.Decision.REFUSED and asked.decision_reason == "No consent for the police"
 
 
+def test_where_the_person_lives_is_shown_once_per_approval(make_case, users, client_for):
+    from rightsfirst.web import access
+
+    case = make_case(ADULT_SITUATION)
+    worker = users["case_worker"]
+    first = access.reveal_identity(worker, case, "Preparing a support plan")
+    assert "address" not in first and first["family_name"] == IDENTITY["family_name"]
+    page = client_for("case_worker").post(reverse("case_identity", args=[case.reference]), {"reason": "Support plan"})
+    assert IDENTITY["address"] not in page.content.decode()
+    assert reverse("location_request", args=[case.reference]) in page.content.decode()
+    asked = client_for("case_worker").post(
+        reverse("location_request", args=[case.reference]), {"reason": "Home visit with the guardian tomorrow"}
+    )
+    assert asked.status_code == 302
+    approvals.decide(users["coordinator"], Approval.objects.get(kind=Approval.Kind.REVEAL_LOCATION), True, "")
+    shown = access.reveal_identity(worker, case, "Home visit")
+    assert shown["address"] == IDENTITY["address"]
+    assert "address" in AuditEvent.objects.filter(action="identity.view").order_by("sequence").last().fields
+    assert "address" not in access.reveal_identity(worker, case, "Again"), "one view per approval"
+
+
 # --- Export of the case list ------------------------------------------------------------------
 
 

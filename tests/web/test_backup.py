@@ -27,6 +27,7 @@ from django.db import connection
 from rightsfirst import cli
 from rightsfirst.web import backup, crypto, workflow
 from rightsfirst.web.backup import BackupDamaged, BackupRefused, Database
+from rightsfirst.web.models import Case
 from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE
 
 SMALL_CHUNKS = 4096
@@ -165,7 +166,7 @@ CHECK_SCRIPT = textwrap.dedent(
     from rightsfirst.web import audit
     from rightsfirst.web.models import AuditEvent, Case, Consent, Measure, Referral, Screening
     print(json.dumps({
-        "families": {case.reference: case.person.identity()["family_name"] for case in Case.objects.all()},
+        "families": {case.reference: case.person.identity(case)["family_name"] for case in Case.objects.all()},
         "audit_problems": [item.problem for item in audit.verify()],
         "counts": [model.objects.count() for model in (Case, Screening, Measure, Consent, Referral, AuditEvent)],
     }))
@@ -620,13 +621,14 @@ def test_postgres_round_trip_into_a_second_database_keeps_every_row_identity_and
     assert original["casework_referral"] and original["casework_consent"] and len(original["casework_auditevent"]) >= 8
 
     with backup._pg_connect(second_database) as db:
-        people = db.execute("SELECT id, identity_ciphertext, wrapped_data_key, key_id FROM casework_person").fetchall()
+        people = db.execute(
+            "SELECT p.id, p.family_name_sealed, c.wrapped_data_key, c.master_key_id, c.reference"
+            " FROM casework_person p JOIN casework_case c ON c.person_id = p.id"
+        ).fetchall()
     names = set()
-    for person_id, ciphertext, wrapped, key_id in people:
-        data_key = crypto.unwrap_data_key(wrapped, str(person_id), key_id)
-        names.add(
-            crypto.decrypt_fields(data_key, "person", "identity", str(person_id), key_id, ciphertext)["family_name"]
-        )
+    for person_id, sealed, wrapped, master_id, reference in people:
+        data_key = crypto.unwrap_data_key(bytes(wrapped), Case.owner_for(reference), master_id)
+        names.add(crypto.open_text(data_key, "casework_person", "family_name", str(person_id), bytes(sealed)))
     assert names == {"Brannagh", "Quorvale"}
 
     # Not over data without --force; with it, said and done in one transaction.
@@ -653,6 +655,54 @@ def test_postgres_restore_that_stops_half_way_changes_nothing(postgres, second_d
     with backup._pg_connect(second_database) as db:
         assert db.execute("SELECT id FROM kept").fetchall() == [(7,)]
         assert db.execute("SELECT to_regclass('public.half_restored')").fetchone() == (None,)
+
+
+def test_postgres_restore_counts_and_replaces_functions_types_and_collations_not_only_tables(
+    postgres, second_database, make_case, tmp_path
+):
+    from psycopg.errors import RestrictViolation
+
+    make_case(ADULT_SITUATION)
+    key = secrets.token_bytes(32)
+    file = tmp_path / "pg.rfbackup"
+    backup.create_backup(file, postgres, key)
+    # No table at all, but objects a plain dump creates without OR REPLACE: among them the audit
+    # log's trigger function, which every migrated database holds (the backup holds it too).
+    leftovers = (
+        "public.casework_auditevent_refuse_change()",
+        "public.leftover_mood",
+        "public.leftover_count",
+        "public.leftover_order",
+    )
+    with backup._pg_connect(second_database, autocommit=True) as db:
+        db.execute(
+            "CREATE FUNCTION casework_auditevent_refuse_change() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NULL; END; $$"
+        )
+        db.execute("CREATE TYPE leftover_mood AS ENUM ('calm')")
+        db.execute("CREATE DOMAIN leftover_count AS integer CHECK (VALUE >= 0)")
+        db.execute("CREATE COLLATION leftover_order (provider = icu, locale = 'und')")
+    with pytest.raises(BackupRefused, match="is not empty") as refused:
+        backup.restore_backup(file, key, second_database)
+    assert "4 tables, views, sequences, functions, types or collations holding 0 rows" in str(refused.value)
+    assert all(name in str(refused.value) for name in leftovers)
+
+    said: list[str] = []
+    backup.restore_backup(file, key, second_database, force=True, notify=said.append)
+    assert len(said) == 1 and all(name in said[0] for name in leftovers)
+    assert _pg_rows(second_database) == _pg_rows(postgres)
+    with backup._pg_connect(second_database) as db:
+        assert db.execute(
+            "SELECT to_regtype('public.leftover_mood'), to_regtype('public.leftover_count'), "
+            "(SELECT count(*) FROM pg_collation WHERE collname = 'leftover_order')"
+        ).fetchone() == (None, None, 0)
+        # The function now is the backup's, which refuses a change to an audit entry.
+        (source,) = db.execute(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'casework_auditevent_refuse_change'"
+        ).fetchone()
+        assert "append-only" in source
+        with pytest.raises(RestrictViolation):
+            db.execute("DELETE FROM casework_auditevent")
 
 
 def test_a_damaged_postgres_backup_is_refused_before_the_database_is_touched(
@@ -687,7 +737,7 @@ def test_a_postgres_dump_and_the_backup_hold_no_planted_name_in_clear(postgres, 
     workflow.update_identity(
         users["case_worker"], other, {"given_names": "Quillonah", "family_name": "Vexbridge"}, "Fictional correction"
     )
-    assert case.person.identity()["family_name"] == "Vexbridge"
+    assert case.person.identity(case)["family_name"] == "Vexbridge"
     dumped = subprocess.run(
         [shutil.which("pg_dump") or "pg_dump", "--format=plain", "--no-password"],
         env=backup._pg_environment(postgres),

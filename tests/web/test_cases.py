@@ -106,7 +106,7 @@ def test_registration_encrypts_identity_and_opens_screening(client_for, users):
     assert response.status_code == 302 and case.reference in response["Location"]
     assert "Ana" not in response["Location"]
     assert case.person.nationality == "MD"
-    assert case.person.identity()["family_name"] == "Example"
+    assert case.person.identity(case)["family_name"] == "Example"
 
 
 def test_stage_moves_follow_the_role_table(make_case, client_for):

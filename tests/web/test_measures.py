@@ -145,7 +145,8 @@ def test_a_coordinator_records_an_override_with_a_justification_and_it_is_audite
     assert measure.overridden and measure.outcome == "violation"
     assert measure.override_justification == GOOD_REASONS
     entry = AuditEvent.objects.get(action="measure.override")
-    assert entry.reason == GOOD_REASONS and entry.case_reference == case.reference
+    assert entry.target == f"support_offer #{measure.pk}" and entry.case_reference == case.reference
+    assert GOOD_REASONS not in entry.reason  # kept on the measure, sealed, not in the permanent log
     assert "support_offer.conditional_on_cooperation" in entry.fields
 
     detail = client.get(response["Location"])
@@ -399,7 +400,7 @@ def test_the_child_page_shows_the_guardian_due_date_and_child_measures(make_case
     )
     assert response.status_code == 302, text_of(response)
     measure = Measure.objects.get(case=case)
-    assert measure.details == {
+    assert measure.all_details() == {
         "guardian_agency": agencies["guardians"].name,
         "guardian_agency_id": agencies["guardians"].pk,
     }

@@ -239,3 +239,10 @@ def test_an_administrator_can_reset_a_lost_phone_and_the_user_sets_up_again(user
     assert client.get("/cases/")["Location"].startswith("/login/set-up-two-factor/")
     entry = AuditEvent.objects.get(action="auth.second_factor_reset")
     assert entry.target == "case_worker" and "Phone stolen" in entry.reason
+
+
+def test_a_very_long_user_name_is_refused_like_any_wrong_sign_in(users: Any) -> None:
+    # Counted against a name cut to the longest a user name can be (the attempts table's limit).
+    response = Client().post("/login/", {"username": "n" * 5000, "password": "whatever it is"})
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == "n" * 150

@@ -6,9 +6,11 @@ so that probing references reveals nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -16,6 +18,10 @@ from django.utils import timezone
 from rightsfirst.web import audit
 from rightsfirst.web.models import IDENTITY_FIELDS, IDENTITY_PARTS, Case, CaseRestriction, Membership, Referral
 from rightsfirst.web.roles import allowed
+
+# Every reference has this shape (models.cases.new_reference). Anything else cannot name a case,
+# and is never sent to the database: PostgreSQL refuses some characters (NUL) with an error.
+REFERENCE_SHAPE = re.compile(r"RF-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 def membership_of(user: Any) -> Membership | None:
@@ -110,12 +116,16 @@ def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
 
 def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
     """The case with this reference if the user may perform `action` on it; else Http404 for both."""
-    if not may(user, action):
+    if not may(user, action) or not REFERENCE_SHAPE.fullmatch(reference):
         raise Http404("not found")
     try:
-        return visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
+        case = visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
     except Case.DoesNotExist:
         raise Http404("not found") from None
+    if case.erased_at is not None and action != "case.view":
+        # An erased case keeps only anonymised facts: it can be looked at, not worked on.
+        raise PermissionDenied
+    return case
 
 
 def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
@@ -135,16 +145,30 @@ def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
     return tuple(name for name in IDENTITY_FIELDS if name in shown)
 
 
+# Where the person lives or stays: shown only with a second person's approval (approvals.py).
+LOCATION_FIELDS = ("address",)
+
+
 def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     """Decrypt the person's identity for this user, writing the view to the audit log first.
 
-    The reason is required: every view of identity answers "why" in the audit log.
+    The reason is required: every view of identity answers "why" in the audit log. Where the
+    person lives is left out unless the user holds an approval to see it, which this spends.
     """
+    from rightsfirst.web import approvals  # approvals builds on this module
+    from rightsfirst.web.models.security import Approval
+
     fields = identity_fields_for(user, case)
-    if not fields:
+    if not fields or case.erased_at is not None:
         raise PermissionDenied
     if not reason.strip():
         raise ValueError("a reason is required to view identity")
-    audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
-    identity = case.person.identity()
-    return {name: identity[name] for name in fields}
+    kind = str(Approval.Kind.REVEAL_LOCATION)
+    with transaction.atomic():
+        if any(name in LOCATION_FIELDS for name in fields):
+            if approvals.live(user, kind, case=case) is not None:
+                approvals.use(user, kind, case=case)
+            else:
+                fields = tuple(name for name in fields if name not in LOCATION_FIELDS)
+        audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
+    return case.person.identity(case, fields)

@@ -10,3 +10,6 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         from rightsfirst.web import checks, signals  # noqa: F401  (registers deployment checks, SQLite pragmas)
+        from rightsfirst.web.erasure import connect_guards
+
+        connect_guards()  # nothing is written to an erased case

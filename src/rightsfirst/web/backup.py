@@ -912,8 +912,9 @@ def _replacing(database: Database, contents: Sequence[tuple[str, int | None]], f
         return ""
     rows = sum(count or 0 for _, count in contents)
     busiest = sorted((item for item in contents if item[1]), key=lambda item: -(item[1] or 0))[:5]
-    detail = ", ".join(f"{name} {count}" for name, count in busiest)
-    kinds = "tables" if database.vendor == "sqlite" else "tables, views or sequences"
+    # Without rows to show, name what is there (a function alone still makes a database not empty).
+    detail = ", ".join(f"{name} {count}" for name, count in busiest) or ", ".join(name for name, _ in contents[:5])
+    kinds = "tables" if database.vendor == "sqlite" else "tables, views, sequences, functions, types or collations"
     what = f"{len(contents)} {kinds} holding {rows} rows" + (f" ({detail} ...)" if detail else "")
     if not force:
         raise BackupRefused(
@@ -972,10 +973,45 @@ def _restore_sqlite(
         return RestoreSummary(opened.header, tables, rows, opened.chunks, opened.payload_bytes, replaced)
 
 
+# What else pg_dump writes as a plain CREATE (which fails if the object exists): functions and
+# procedures (the append-only audit trigger's function, for one), types and collations. Objects an
+# extension or another object owns (an array or multirange type, a range's constructors) go with
+# their owner, so they are neither counted nor dropped on their own.
+_PG_OTHER_OBJECTS = """
+    SELECT 'routine', format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
+    UNION ALL
+    SELECT 'type', format('%I.%I', n.nspname, t.typname)
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_class c ON c.oid = t.typrelid
+    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+      AND t.typtype IN ('b', 'c', 'd', 'e', 'r') AND (c.oid IS NULL OR c.relkind = 'c')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype IN ('e', 'i'))
+    UNION ALL
+    SELECT 'collation', format('%I.%I', n.nspname, c.collname)
+    FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_collation'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+    ORDER BY 1, 2
+"""
+
+
 def _pg_contents(connection: psycopg.Connection[Any]) -> list[tuple[str, str, str, int | None]]:
-    """Relations outside the system schemas: (kind, name to show, name quoted for SQL, rows for tables)."""
+    """What a restore would collide with, outside the system schemas: relations, then collations,
+    routines and types, as (kind, name to show, name quoted for SQL, rows for tables).
+
+    Changes the session's search_path (the connection is the caller's, closed after the restore).
+    """
     from psycopg import sql
 
+    # An empty search_path makes the server qualify every type in a routine's argument list, so the
+    # DROP built from it names the same routine in psql's session, whatever its search_path.
+    connection.execute("SELECT pg_catalog.set_config('search_path', '', false)")
     found = connection.execute(
         "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname <> 'information_schema' "
@@ -989,10 +1025,23 @@ def _pg_contents(connection: psycopg.Connection[Any]) -> list[tuple[str, str, st
             counted = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.SQL(qualified))).fetchone()
             rows = int(counted[0]) if counted else 0
         contents.append((kind, f"{schema}.{name}", qualified, rows))
+    # Names quoted by the server (format's %I). A DROP ... CASCADE may remove what a later DROP
+    # names (a routine that took a dropped table's row type): IF EXISTS then only notes it.
+    contents += [(kind, name, name, None) for kind, name in connection.execute(_PG_OTHER_OBJECTS).fetchall()]
     return contents
 
 
-_DROP = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
+_DROP = {
+    "r": "TABLE",
+    "p": "TABLE",
+    "v": "VIEW",
+    "m": "MATERIALIZED VIEW",
+    "S": "SEQUENCE",
+    "f": "FOREIGN TABLE",
+    "routine": "ROUTINE",
+    "type": "TYPE",
+    "collation": "COLLATION",
+}
 
 
 def _psql_restore(database: Database, payload: Iterable[bytes], before: Sequence[str]) -> None:

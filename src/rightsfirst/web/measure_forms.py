@@ -21,12 +21,16 @@ from rightsfirst import engine
 from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import FieldSpec
 from rightsfirst.web import adapter, two_factor
+from rightsfirst.web.limits import MAX_PERIOD, MAX_TEXT, BoundedDateField
 from rightsfirst.web.models import Agency
 from rightsfirst.web.widgets import IsoDateInput
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 NOT_KNOWN = gettext_lazy("Not known")
 BOOL_CHOICES = [(YES, gettext_lazy("Yes")), (NO, gettext_lazy("No")), (UNKNOWN, gettext_lazy("I don't know"))]
+
+# Free text in a measure form, as long as the API allows (limits.MAX_TEXT).
+TEXT_MAX_LENGTH = MAX_TEXT
 
 # The engine's common `date` is asked as `decided_on`; its `justification` keeps its name.
 COMMON_FACTS = frozenset({"date", "justification"})
@@ -421,15 +425,20 @@ def _bare_fact_field(measure_type: str, spec: FieldSpec) -> forms.Field:
         bounds = {"min_value": spec.minimum, "max_value": spec.maximum}
         if spec.name.startswith("amount_"):
             return forms.DecimalField(label=label, required=False, max_digits=14, decimal_places=2, **bounds)
+        # Days and months (the engine sets no upper bound): kept to what the date arithmetic can take.
+        bounds["max_value"] = spec.maximum if spec.maximum is not None else MAX_PERIOD
         return forms.IntegerField(label=label, required=False, **bounds)
     if spec.kind == "date":
-        return forms.DateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
+        return BoundedDateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
     if spec.kind == "text":
-        return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+        return forms.CharField(
+            label=label, required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+        )
     if spec.kind == "texts":
         return forms.CharField(
             label=label,
             required=False,
+            max_length=TEXT_MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 3}),
             help_text=gettext_lazy("One per line."),
         )
@@ -437,7 +446,7 @@ def _bare_fact_field(measure_type: str, spec: FieldSpec) -> forms.Field:
 
 
 def _date_field(label: Any) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
+    return BoundedDateField(label=label, required=False, widget=IsoDateInput(attrs={"type": "date"}))
 
 
 def _money_field(label: Any) -> forms.DecimalField:
@@ -448,7 +457,7 @@ def _notes_field() -> forms.CharField:
     return forms.CharField(
         label=DETAIL_LABELS["notes"],
         required=False,
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=NO_IDENTITY_HINT,
     )
@@ -463,7 +472,7 @@ def _detail_fields(measure_type: str) -> dict[str, forms.Field]:
             "protection_measures": forms.CharField(
                 label=DETAIL_LABELS["protection_measures"],
                 required=False,
-                max_length=4000,
+                max_length=TEXT_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text=gettext_lazy("For example: screens, testimony by video link, a separate waiting room."),
             ),
@@ -493,7 +502,7 @@ def _detail_fields(measure_type: str) -> dict[str, forms.Field]:
             "reintegration_plan": forms.CharField(
                 label=DETAIL_LABELS["reintegration_plan"],
                 required=False,
-                max_length=4000,
+                max_length=TEXT_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 4}),
                 help_text=gettext_lazy("Health care, housing, education, work: what is arranged, and by whom."),
             ),
@@ -647,7 +656,7 @@ def measure_form_class(measure_type: str) -> type[MeasureForm]:
     """The form class for a measure type, derived from the engine's spec (KeyError for unknown types)."""
     spec = MEASURE_SPECS[measure_type]
     attrs: dict[str, Any] = {
-        "decided_on": forms.DateField(
+        "decided_on": BoundedDateField(
             label=gettext_lazy("Date of the measure or decision"),
             widget=IsoDateInput(attrs={"type": "date"}),
             help_text=gettext_lazy("When it was taken, or is to be taken."),
@@ -661,7 +670,7 @@ def measure_form_class(measure_type: str) -> type[MeasureForm]:
     attrs["justification"] = forms.CharField(
         label=FIELD_LABELS["justification"],
         required=False,
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
             "Why this measure is necessary and lawful in this person's case. Needed when the review asks for it."
@@ -679,7 +688,7 @@ class OverrideForm(forms.Form):
     override_justification = forms.CharField(
         label=gettext_lazy("Why must this measure go ahead despite the law?"),
         min_length=MIN_LENGTH,
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=gettext_lazy("Say on what authority, and why no lawful alternative exists. At least 20 characters."),
         error_messages={

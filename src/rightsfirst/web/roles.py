@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # pseudonymous record and a monitor never sees identity at all.
     "identity.view": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN}),
     "identity.edit": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER}),
+    # Finding a person by name or document number: only for those who may see identity anyway.
+    "person.search": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN}),
     "screening.edit": frozenset({R.FIRST_RESPONDER, R.CASE_WORKER, R.COORDINATOR}),
     "measure.record": CASE_ROLES,
     "measure.override": frozenset({R.COORDINATOR}),
@@ -72,6 +74,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "role.grant": frozenset({R.ADMINISTRATOR}),
     "framework.view": frozenset(Role),
     "api.use": CASE_ROLES,
+    # Retention: a legal hold keeps a case from erasure while proceedings or a legal duty need it;
+    # anyone working on the case may record the person's request to be erased, and a coordinator
+    # of the holding agency other than the recorder decides it (see erasure.py).
+    "case.hold": frozenset({R.COORDINATOR, R.LEGAL_ADVISER}),
+    "erasure.request": CASE_ROLES,
+    "erasure.decide": frozenset({R.COORDINATOR}),
 }
 
 # Measure types only some roles may decide. The identification decision belongs to the

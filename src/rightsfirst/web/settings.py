@@ -4,9 +4,12 @@ RIGHTSFIRST_DATA_DIR  where the SQLite database and key files live (default: ./v
 DATABASE_URL          use this database instead (e.g. postgres://user@127.0.0.1:5432/rightsfirst)
 RIGHTSFIRST_MASTER_KEY the master key for identity encryption (base64, 32 bytes); else a key file
 RIGHTSFIRST_BACKUP_KEY the key that encrypts backups (base64, 32 bytes); else a key file
+RIGHTSFIRST_RETIRED_MASTER_KEYS earlier master keys still needed to read (base64, comma-separated)
+RIGHTSFIRST_INDEX_KEY  the blind-index root key for person search (base64, 32 bytes); else a key file
 DJANGO_SECRET_KEY     Django's signing key; else a key file
 RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
+RIGHTSFIRST_RETENTION_* retention periods (see RETENTION_DEFAULTS below)
 """
 
 from __future__ import annotations
@@ -129,6 +132,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "rightsfirst.web.throttling.locked_out_response"
 AXES_CLIENT_IP_CALLABLE = "rightsfirst.web.throttling.client_address"
+AXES_USERNAME_CALLABLE = "rightsfirst.web.throttling.attempted_username"
 # Our own audit log records sign-ins; axes keeps only the failure counters it needs.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -217,11 +221,61 @@ RIGHTSFIRST_ALERT_EMPTY_SEARCHES = 3  # searches for a person that find no case 
 RIGHTSFIRST_WORKING_HOURS = (7, 20)
 
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
+# Master keys that were replaced, kept (one `<key id>.key` file each) until no case key needs them.
+RIGHTSFIRST_RETIRED_KEYS_DIR = DATA_DIR / "retired-keys"
+# The blind-index root key: separate from the master key, so that each can be replaced alone.
+RIGHTSFIRST_INDEX_KEY_FILE = DATA_DIR / "index.key"
 RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
 # Encrypts backups only (key separation): `rightsfirst backup` creates it on first use.
 RIGHTSFIRST_BACKUP_KEY_FILE = DATA_DIR / "backup.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).
 RIGHTSFIRST_PROFILE = os.environ.get("RIGHTSFIRST_PROFILE", "international")
+
+# Retention: how long each kind of record is kept (docs/application.md, "Retention and erasure",
+# gives the reasons for each default). `rightsfirst manage apply_retention` applies it. Each value
+# can be set from the environment as RIGHTSFIRST_RETENTION_<KEY> (e.g. ..._CLOSED_CASE_YEARS=10).
+RETENTION_DEFAULTS = {
+    # Identity and notes of a case closed after it went beyond screening, counted from closure.
+    "closed_case_years": 6,
+    # A case closed at screening (the person was never found a presumed victim): shorter.
+    "screening_only_years": 2,
+    # Audit entries hold no identity; kept longest (reported by apply_retention, never deleted by it).
+    "audit_log_years": 10,
+    # Expired sign-in sessions, counted from their expiry.
+    "expired_session_days": 0,
+    # django-axes failed sign-in records (names tried, addresses, browsers).
+    "sign_in_failure_days": 30,
+}
+# The smallest value each may take: a period of 0 would erase a case the day it closes, or
+# forget a lockout while it is running.
+RETENTION_MINIMUMS = {
+    "closed_case_years": 1,
+    "screening_only_years": 1,
+    "audit_log_years": 1,
+    "expired_session_days": 0,
+    "sign_in_failure_days": 1,
+}
+
+
+def retention_from_environment() -> dict[str, int]:
+    """The retention periods: the defaults, each replaced by its environment variable if set."""
+    values = {}
+    for key, default in RETENTION_DEFAULTS.items():
+        name = f"RIGHTSFIRST_RETENTION_{key.upper()}"
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            values[key] = default
+            continue
+        minimum = RETENTION_MINIMUMS[key]
+        if not raw.isdigit() or int(raw) < minimum:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number, at least {minimum}")
+        values[key] = int(raw)
+    return values
+
+
+RIGHTSFIRST_RETENTION = retention_from_environment()
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,18 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def attempted_username(request: HttpRequest, credentials: Any) -> str:
+    """The user name attempts are counted against, cut to the longest a user name can be.
+
+    Read from the raw request before any form validation, so a hostile sign-in could otherwise
+    send a name longer than the attempts table holds (and fail with a server error on PostgreSQL).
+    """
+    value = (credentials or {}).get("username") if isinstance(credentials, dict) else None
+    if value is None:
+        value = request.POST.get("username", "")
+    return str(value)[:150]
+
+
 def locked_out_response(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
     """A locked-out attempt gets the very page a wrong password gets: the same words and status,
     so that nobody can tell a locked account, a wrong password and an unknown name apart."""

@@ -12,11 +12,13 @@ from rightsfirst.web.views import (
     approvals,
     cases,
     dashboard,
+    erasure,
     framework_browser,
     measures,
     records,
     rights_sheet,
     screening,
+    search,
 )
 
 
@@ -39,11 +41,14 @@ urlpatterns = [
     *screening.urlpatterns,
     *measures.urlpatterns,
     *records.urlpatterns,
+    *erasure.urlpatterns,
     *rights_sheet.urlpatterns,
+    *search.urlpatterns,
     *dashboard.urlpatterns,
     *framework_browser.urlpatterns,
 ]
 
+handler400 = "rightsfirst.web.views.cases.bad_request"
 handler404 = "rightsfirst.web.views.cases.not_found"
 handler403 = "rightsfirst.web.views.cases.forbidden"
 handler500 = "rightsfirst.web.views.cases.server_error"

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rightsfirst import engine
-from rightsfirst.web import adapter, approvals, audit
+from rightsfirst.web import adapter, approvals, audit, blind_index
 from rightsfirst.web.access import require
 from rightsfirst.web.lifecycle import may_move
 from rightsfirst.web.models import (
@@ -72,11 +72,13 @@ def create_case(
     """Register a person and open a case for them, held by the user's agency."""
     membership = require(user, "case.create")
     person = Person(sex=sex, nationality=nationality.upper(), preferred_language=preferred_language)
-    person.set_identity(identity)
+    case = Case(person=person, holding_agency=membership.agency, created_by=user, referred_on=referred_on)
+    # The identity is sealed under the case's data key, so the case has its key before either is saved.
+    case.ensure_data_key()
+    person.set_identity(case, identity)
     person.save()
-    case = Case.objects.create(
-        person=person, holding_agency=membership.agency, created_by=user, referred_on=referred_on
-    )
+    case.save()
+    blind_index.index_case(case, identity)
     audit.record(user, "case.create", case=case)
     refresh(case)
     return case
@@ -85,8 +87,9 @@ def create_case(
 @transaction.atomic
 def update_identity(user: Any, case: Case, identity: dict[str, Any], reason: str) -> None:
     require(user, "identity.edit")
-    case.person.set_identity(identity)
+    case.person.set_identity(case, identity)
     case.person.save()
+    blind_index.index_case(case, identity)
     audit.record(user, "identity.edit", case=case, fields=",".join(sorted(identity)), reason=reason)
 
 
@@ -172,14 +175,9 @@ def record_measure(
     audit.record(user, "measure.record", case=case, target=f"{measure_type} #{measure.pk}: {result.outcome}")
     if overridden:
         rules = ",".join(f.rule for f in result.findings if f.outcome == "violation")
-        audit.record(
-            user,
-            "measure.override",
-            case=case,
-            target=f"{measure_type} #{measure.pk}",
-            fields=rules,
-            reason=override_justification.strip(),
-        )
+        # The justification itself stays on the measure, sealed: the audit log is kept for ever and
+        # must hold no narrative that the case's erasure could not reach.
+        audit.record(user, "measure.override", case=case, target=f"{measure_type} #{measure.pk}", fields=rules)
     _apply_decision_dates(case, measure_type, facts, decided_on)
     if measure_type == "age_assessment" and facts.get("outcome_age") is not None and not overridden:
         _apply_assessed_age(user, case, float(facts["outcome_age"]), decided_on)
@@ -284,7 +282,7 @@ def refer(user: Any, case: Case, to_agency: Agency, consent: Consent, purpose: s
         purpose=purpose,
         referred_by=user,
     )
-    audit.record(user, "case.refer", case=case, target=f"to {to_agency.name}", reason=purpose)
+    audit.record(user, "case.refer", case=case, target=f"to {to_agency.name}")
     return referral
 
 

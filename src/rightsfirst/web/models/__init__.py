@@ -1,10 +1,13 @@
-"""Stored records. Identity lives only in Person, encrypted; everything else uses the case reference."""
+"""Stored records. Identity lives only in Person, sealed field by field under the case's data key;
+everything else uses the case reference."""
 
 from rightsfirst.web.models.audit import AuditEvent
 from rightsfirst.web.models.cases import Case, CaseRestriction, Referral, StageChange
+from rightsfirst.web.models.erasure import ErasureRequest
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
+from rightsfirst.web.models.search import SearchToken
 from rightsfirst.web.models.security import Approval, OversightAlert, RecoveryCode, RecoveryCodeDevice
 
 __all__ = [
@@ -18,6 +21,7 @@ __all__ = [
     "CaseRestriction",
     "Consent",
     "Deadline",
+    "ErasureRequest",
     "Measure",
     "Membership",
     "OversightAlert",
@@ -26,6 +30,7 @@ __all__ = [
     "RecoveryCodeDevice",
     "Referral",
     "Screening",
+    "SearchToken",
     "ServiceEvent",
     "StageChange",
 ]

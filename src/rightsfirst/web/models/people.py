@@ -1,16 +1,21 @@
-"""The person: identity encrypted at rest, and the few non-identifying facts statistics need."""
+"""The person: identity encrypted at rest, field by field, and the few non-identifying facts statistics need."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rightsfirst.web import crypto
+from rightsfirst.web.models.sealed import sealed_column
 
-# The identity fields, all held in one encrypted field. Never stored, logged or shown elsewhere.
+if TYPE_CHECKING:
+    from rightsfirst.web.models.cases import Case
+
+# The identity fields, each sealed on its own. Never stored, logged or shown elsewhere.
 IDENTITY_FIELDS = (
     "given_names",
     "family_name",
@@ -26,6 +31,8 @@ IDENTITY_PARTS = {
     "identity": ("given_names", "family_name", "other_names", "date_of_birth", "identity_documents"),
     "contact": ("phone", "email", "address"),
 }
+IDENTITY_COLUMNS = tuple(f"{name}_sealed" for name in IDENTITY_FIELDS)
+PERSON_TABLE = "casework_person"
 
 
 class Person(models.Model):
@@ -36,9 +43,15 @@ class Person(models.Model):
         NOT_KNOWN = "not_known", _("Not known")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    identity_ciphertext = models.BinaryField(editable=False)
-    wrapped_data_key = models.BinaryField(editable=False)
-    key_id = models.CharField(max_length=32, editable=False)
+    # Each identity field is sealed under the data key of the person's case (see crypto.py).
+    given_names_sealed = sealed_column()
+    family_name_sealed = sealed_column()
+    other_names_sealed = sealed_column()
+    date_of_birth_sealed = sealed_column()
+    phone_sealed = sealed_column()
+    email_sealed = sealed_column()
+    address_sealed = sealed_column()
+    identity_documents_sealed = sealed_column()
     sex = models.CharField(_("sex"), max_length=20, choices=Sex.choices, default=Sex.NOT_KNOWN)
     nationality = models.CharField(
         _("nationality"), max_length=2, blank=True, help_text=_("Two-letter country code, e.g. NG, RO, VN.")
@@ -55,23 +68,31 @@ class Person(models.Model):
         # Never the name: a person is referred to by their case reference.
         return f"person {self.pk}"
 
-    def set_identity(self, identity: dict[str, Any]) -> None:
-        """Encrypt and store the identity fields (unknown keys are refused)."""
+    def _check_case(self, case: Case) -> None:
+        if case.person_id is not None and case.person_id != self.pk:
+            raise ValueError("this is not the person's case")
+
+    def set_identity(self, case: Case, identity: dict[str, Any]) -> None:
+        """Seal every identity field under the case's data key (unknown keys are refused; missing ones
+        become empty). Callers save the person, and update the blind index (workflow does both)."""
         unknown = set(identity) - set(IDENTITY_FIELDS)
         if unknown:
             raise ValueError(f"not identity fields: {', '.join(sorted(unknown))}")
-        if not self.wrapped_data_key:
-            self.wrapped_data_key, self.key_id = crypto.new_wrapped_data_key(str(self.pk))
-        data_key = crypto.unwrap_data_key(self.wrapped_data_key, str(self.pk), self.key_id)
-        clean = {name: str(identity.get(name) or "") for name in IDENTITY_FIELDS}
-        self.identity_ciphertext = crypto.encrypt_fields(
-            data_key, "person", "identity", str(self.pk), self.key_id, clean
-        )
+        self._check_case(case)
+        data_key = case.data_key()
+        for name in IDENTITY_FIELDS:
+            text = str(identity.get(name) or "")
+            setattr(self, f"{name}_sealed", crypto.seal_text(data_key, PERSON_TABLE, name, str(self.pk), text))
 
-    def identity(self) -> dict[str, str]:
-        """Decrypt the identity. Callers go through access.reveal_identity, which audits the view."""
-        data_key = crypto.unwrap_data_key(self.wrapped_data_key, str(self.pk), self.key_id)
-        stored = crypto.decrypt_fields(
-            data_key, "person", "identity", str(self.pk), self.key_id, self.identity_ciphertext
-        )
-        return {name: str(stored.get(name, "")) for name in IDENTITY_FIELDS}
+    def identity(self, case: Case, fields: Iterable[str] = IDENTITY_FIELDS) -> dict[str, str]:
+        """Decrypt the asked-for identity fields and nothing else. Pages go through
+        access.reveal_identity, which audits the view first."""
+        self._check_case(case)
+        data_key = case.data_key()
+        found = {}
+        for name in fields:
+            if name not in IDENTITY_FIELDS:
+                raise ValueError(f"not an identity field: {name}")
+            stored = getattr(self, f"{name}_sealed")
+            found[name] = crypto.open_text(data_key, PERSON_TABLE, name, str(self.pk), stored)
+        return found

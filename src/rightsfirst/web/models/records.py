@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,6 +13,48 @@ from django.utils.translation import gettext_lazy as _
 
 from rightsfirst.web.models.cases import Case
 from rightsfirst.web.models.organisation import Agency
+from rightsfirst.web.models.sealed import SealedRecord, sealed_column
+
+# Measure details that may stay in clear, because the application reads them without showing
+# them (dates for the engine, currencies and payers for totals) - and then only when the value
+# is a code, a date, a number or a yes/no. Anything else in the details (notes, plans, names of
+# places or people, or a key the application does not know) is sealed.
+CLEAR_DETAILS = frozenset(
+    {
+        "started_on",
+        "ended_on",
+        "claim_kind",
+        "heads_of_damage",
+        "currency",
+        "paid_by",
+        "non_refoulement_check",
+        "destination_country",
+        "guardian_agency_id",
+    }
+)
+_CODE = re.compile(r"[A-Za-z0-9_.:-]{0,40}")
+
+
+def _code_like(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return _CODE.fullmatch(value) is not None
+    if isinstance(value, dict):
+        return all(_CODE.fullmatch(str(key)) and _code_like(item) for key, item in value.items())
+    return False
+
+
+def split_details(details: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Measure details as (kept in clear, sealed): see CLEAR_DETAILS."""
+    clear: dict[str, Any] = {}
+    narrative: dict[str, Any] = {}
+    for name, value in details.items():
+        if name in CLEAR_DETAILS and _code_like(value):
+            clear[name] = value
+        else:
+            narrative[name] = value
+    return clear, narrative
 
 
 class Screening(models.Model):
@@ -31,8 +77,14 @@ class Screening(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "number"], name="one_number_per_screening")]
 
 
-class Measure(models.Model):
-    """A measure or decision about the person, reviewed by the engine before it was saved."""
+class Measure(SealedRecord):
+    """A measure or decision about the person, reviewed by the engine before it was saved.
+
+    `details` holds only the coded details the application computes with; the free-text ones are
+    sealed (`narrative_details`), and `all_details()` gives both for display.
+    """
+
+    SEALED = ("override_justification", "details_text")
 
     class Outcome(models.TextChoices):
         OK = "ok", _("No problem found")
@@ -43,12 +95,15 @@ class Measure(models.Model):
     measure_type = models.CharField(_("measure"), max_length=40)
     decided_on = models.DateField(_("date"))
     facts = models.JSONField(help_text="The facts the engine reviews, in its measure schema.")
-    details = models.JSONField(default=dict, blank=True, help_text="Further details the engine does not use.")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="Further coded details the engine does not use (free text is sealed)."
+    )
+    details_text_sealed = sealed_column()
     outcome = models.CharField(max_length=30, choices=Outcome.choices)
     review = models.JSONField(help_text="The engine's review, as JSON, when the measure was saved.")
     framework_version = models.CharField(max_length=40)
     overridden = models.BooleanField(default=False)
-    override_justification = models.TextField(blank=True)
+    override_justification_sealed = sealed_column()
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -60,9 +115,47 @@ class Measure(models.Model):
         ordering = ["-decided_on", "-recorded_at"]
         indexes = [models.Index(fields=["overridden", "recorded_at"]), models.Index(fields=["measure_type"])]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Details given when the measure is made are split at once: coded ones stay in `details`,
+        # the rest is sealed. Rows loaded from the database are already split.
+        given = kwargs.pop("details", None) if not args else None
+        super().__init__(*args, **kwargs)
+        if given is not None:
+            self.set_details(given)
 
-class ServiceEvent(models.Model):
+    @property
+    def override_justification(self) -> str:
+        """Why a coordinator overrode the engine's finding (narrative: sealed under the case's key)."""
+        return self.opened("override_justification")
+
+    @override_justification.setter
+    def override_justification(self, value: str) -> None:
+        self.set_plain("override_justification", value)
+
+    @property
+    def narrative_details(self) -> dict[str, Any]:
+        """The free-text details (sealed under the case's key)."""
+        text = self.opened("details_text")
+        value = json.loads(text) if text else {}
+        return value if isinstance(value, dict) else {}
+
+    @narrative_details.setter
+    def narrative_details(self, value: dict[str, Any]) -> None:
+        self.set_plain("details_text", json.dumps(value, sort_keys=True, ensure_ascii=False) if value else "")
+
+    def set_details(self, details: dict[str, Any]) -> None:
+        """Store details: coded ones in clear, free text sealed."""
+        self.details, self.narrative_details = split_details(details)
+
+    def all_details(self) -> dict[str, Any]:
+        """Every detail, coded and free text (decrypts the free text: only for pages that show it)."""
+        return {**self.details, **self.narrative_details}
+
+
+class ServiceEvent(SealedRecord):
     """A step for one entitlement (offered, accepted, refused, delivered ...). The latest step is its status."""
+
+    SEALED = ("note",)
 
     class Status(models.TextChoices):
         # The engine's service statuses (rightsfirst.engine.inputs.SERVICE_STATUSES).
@@ -78,16 +171,27 @@ class ServiceEvent(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     on = models.DateField(_("date"))
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("by agency"))
-    note = models.TextField(_("note"), blank=True)
+    note_sealed = sealed_column()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["on", "recorded_at"]
 
+    @property
+    def note(self) -> str:
+        """A note on the step (narrative: sealed under the case's key)."""
+        return self.opened("note")
 
-class Consent(models.Model):
+    @note.setter
+    def note(self, value: str) -> None:
+        self.set_plain("note", value)
+
+
+class Consent(SealedRecord):
     """What the person (or a child's guardian) agreed to, for what purpose, shared with whom. Withdrawable."""
+
+    SEALED = ("agreed_to",)
 
     class Purpose(models.TextChoices):
         REFERRAL = "referral", _("Referral to another agency")
@@ -102,7 +206,7 @@ class Consent(models.Model):
         GUARDIAN = "guardian", _("The child's guardian")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
-    agreed_to = models.TextField(_("what was agreed"))
+    agreed_to_sealed = sealed_column()
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     shared_with = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("shared with")
@@ -127,6 +231,15 @@ class Consent(models.Model):
     @property
     def parts(self) -> frozenset[str]:
         return frozenset(part for part in self.shared_parts.split(",") if part)
+
+    @property
+    def agreed_to(self) -> str:
+        """What was agreed, in the words recorded (narrative: sealed under the case's key)."""
+        return self.opened("agreed_to")
+
+    @agreed_to.setter
+    def agreed_to(self, value: str) -> None:
+        self.set_plain("agreed_to", value)
 
 
 class Deadline(models.Model):

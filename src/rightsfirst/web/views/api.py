@@ -9,30 +9,39 @@ Everything returned is pseudonymous: cases are named by their reference, never b
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 import ninja
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Body, NinjaAPI, Query, Schema, Status
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rightsfirst import engine
 from rightsfirst.engine.inputs import SITUATION_SPEC
+from rightsfirst.engine.measures import MEASURE_SCHEMA_VERSION, MEASURE_SPECS
 from rightsfirst.engine.results import FINDING_RANK
+from rightsfirst.engine.schema import all_schemas
 from rightsfirst.engine.spec import json_schema
+from rightsfirst.framework.model import ParameterNotDefined
 from rightsfirst.web import access, adapter, audit, workflow
 from rightsfirst.web.lifecycle import Stage
+from rightsfirst.web.limits import MAX_PERIOD, MAX_TEXT, date_problem
 from rightsfirst.web.models import ApiToken, Case, Measure, Screening, ServiceEvent
 from rightsfirst.web.roles import may_record_measure
 
@@ -116,6 +125,78 @@ class LocalSwagger(Swagger):
         return HttpResponse(template.render(context, request))
 
 
+# --- Request bodies --------------------------------------------------------------------------
+
+
+class UnstorableValue(ValueError):
+    """A JSON body holding a value the databases cannot store or give back as JSON."""
+
+    def __init__(self, loc: list[str | int], msg: str) -> None:
+        self.loc = loc
+        self.msg = msg
+        super().__init__(msg)
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON: PostgreSQL refuses them in jsonb and no client could read them back.
+    raise UnstorableValue(["body"], _("%(value)s is not a number JSON allows.") % {"value": name})
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity
+        raise UnstorableValue(["body"], _("%(value)s is too large a number.") % {"value": text[:40]})
+    return value
+
+
+def _text_problem(value: str) -> str | None:
+    if len(value) > MAX_TEXT:
+        return _("this text is longer than the %(limit)s characters allowed.") % {"limit": MAX_TEXT}
+    if not _storable_text(value):
+        return _("this text holds a NUL character or invalid Unicode.")
+    return None
+
+
+def _storable_text(value: str) -> bool:
+    # PostgreSQL text and jsonb cannot hold NUL characters; an unpaired surrogate is not UTF-8 at all.
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_storable(data: Any, loc: list[str | int]) -> None:
+    """Refuse (UnstorableValue, naming where) text a database could not store, or longer than any field takes."""
+    stack: list[tuple[Any, list[str | int]]] = [(data, loc)]
+    while stack:  # a loop, not recursion: the nesting depth is the sender's choice
+        value, where = stack.pop()
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                raise UnstorableValue(where, problem)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = _text_problem(key)
+                if problem:
+                    raise UnstorableValue(where, _("a field name is not allowed: %(problem)s") % {"problem": problem})
+                stack.append((item, [*where, key]))
+        elif isinstance(value, list):
+            stack.extend((item, [*where, index]) for index, item in enumerate(value))
+
+
+class StrictJSONParser(Parser):
+    """JSON bodies as Python data, refusing what JSON does not allow and text a database cannot store."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        """The parsed body; raises ValueError (answered 400 or 422) for anything else."""
+        data = json.loads(request.body, parse_constant=_refuse_constant, parse_float=_finite_float)
+        check_storable(data, ["body"])
+        return data
+
+
 api = NinjaAPI(
     title="Rightsfirst API",
     version="1",
@@ -126,6 +207,7 @@ api = NinjaAPI(
         "measure.v1.json); results follow the result schemas there."
     ),
     auth=TokenAuth(),
+    parser=StrictJSONParser(),
     # Swagger UI would otherwise send the schema's address to its public validator for a badge.
     docs=LocalSwagger(settings={"validatorUrl": None}),
     docs_url="/docs",
@@ -158,6 +240,41 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, _("Your role does not allow this."), 403)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja answers a body its parser refused with a bare "Cannot parse request body";
+    # the cause says what was wrong, and where.
+    cause = exc.__cause__
+    if isinstance(cause, UnstorableValue):
+        return _error(request, [{"loc": cause.loc, "msg": cause.msg, "allowed": []}], 422)
+    if exc.status_code == 400 and cause is not None:
+        message = _("The request body is not valid JSON (%(problem)s).") % {"problem": _parse_problem(cause)}
+        return _error(request, [{"loc": ["body"], "msg": message, "allowed": []}], 400)
+    return _error(request, str(exc), exc.status_code)
+
+
+def _parse_problem(cause: BaseException) -> str:
+    if isinstance(cause, json.JSONDecodeError):
+        # Python's own words for the problem (English), and where it is.
+        return _("%(problem)s, line %(line)s column %(column)s") % {
+            "problem": cause.msg,
+            "line": cause.lineno,
+            "column": cause.colno,
+        }
+    if isinstance(cause, UnicodeDecodeError):
+        return _("not UTF-8 at byte %(byte)s") % {"byte": cause.start}
+    if isinstance(cause, RecursionError):
+        return _("nested too deeply")
+    return type(cause).__name__
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = _("The request body is larger than the %(limit)s bytes allowed.") % {"limit": limit}
+    return _error(request, [{"loc": ["body"], "msg": message, "allowed": []}], 413)
 
 
 @api.exception_handler(AuthenticationError)
@@ -245,9 +362,13 @@ class CaseOut(Schema):
     updated_at: dt.datetime
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 class CaseFilters(Schema):
     limit: int = Field(25, ge=1, le=100, description="At most this many cases.")
-    offset: int = Field(0, ge=0, description="Skip this many cases first.")
+    # Bounded: the databases take a 64-bit offset at most, and no list is anywhere near this long.
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many cases first.")
     stage: Stage | None = Field(None, description="Only cases in this stage.")
     finding: str | None = Field(
         None, description=f"Only cases whose latest screening found this: {', '.join(sorted(FINDING_RANK))}."
@@ -274,20 +395,62 @@ class ScreeningOut(Schema):
     result: dict[str, Any] = Field(description="The engine's result (docs/schema/screening-result.v1.json).")
 
 
+def with_measure_facts(schema: dict[str, Any]) -> None:
+    """Declare a measure body's facts: one branch per measure type, from the engine's measure schema.
+
+    The model itself only reads type and date (the engine validates the facts, with field paths);
+    the branches tell clients, and the schema-driven tests, which facts each type takes. The API's
+    own fields are allowed in every branch, with the types the model gives them.
+    """
+    branches = copy.deepcopy(all_schemas()[f"measure.v{MEASURE_SCHEMA_VERSION}.json"]["oneOf"])
+    for branch in branches:
+        for name in schema["properties"]:
+            if name != "type":
+                branch["properties"][name] = {}
+        for name in branch["properties"]:
+            if name in PERIOD_FACTS:
+                for choice in branch["properties"][name].get("anyOf", []):
+                    if choice.get("type") == "number":
+                        choice["maximum"] = MAX_PERIOD
+    schema["oneOf"] = branches
+
+
+def _period_facts() -> frozenset[str]:
+    # Numbers of days or months: every number fact the engine leaves unbounded, except amounts of money.
+    return frozenset(
+        item.name
+        for spec in MEASURE_SPECS.values()
+        for item in spec.fields
+        if item.kind == "number" and item.maximum is None and not item.name.startswith("amount_")
+    )
+
+
+PERIOD_FACTS = _period_facts()
+
+
+def _date_within_bounds(value: dt.date | None) -> dt.date | None:
+    problem = date_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class MeasureReviewIn(BaseModel):
     """A proposed measure: its type, date and facts (docs/schema/measure.v1.json), all at the top level."""
 
     # A plain pydantic model: ninja's Schema reads attributes and would drop the facts.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=with_measure_facts)
 
     type: str = Field(description="The measure type, e.g. support_offer, detention, return.")
     date: dt.date | None = Field(None, description="When it was or is to be taken; today if left out.")
+
+    _bounded = field_validator("date")(_date_within_bounds)
 
 
 class MeasureIn(BaseModel):
     """A measure to record: type, date and facts at the top level, plus what the engine does not read."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=with_measure_facts)
 
     type: str = Field(description="The measure type, e.g. support_offer, detention, return.")
     date: dt.date = Field(description="When the measure was or is to be taken.")
@@ -300,6 +463,8 @@ class MeasureIn(BaseModel):
         ),
     )
     details: dict[str, Any] = Field(default_factory=dict, description="Further details the engine does not use.")
+
+    _bounded = field_validator("date")(_date_within_bounds)
 
 
 class MeasureOut(Schema):
@@ -322,6 +487,8 @@ class ServiceIn(Schema):
     status: ServiceEvent.Status
     date: dt.date
     note: str = Field("", max_length=4000)
+
+    _bounded = field_validator("date")(_date_within_bounds)
 
 
 class ServiceOut(Schema):
@@ -399,7 +566,7 @@ def measure_out(measure: Measure) -> dict[str, Any]:
         "type": measure.measure_type,
         "decided_on": measure.decided_on,
         "facts": measure.facts,
-        "details": measure.details,
+        "details": measure.all_details(),
         "outcome": measure.outcome,
         "overridden": measure.overridden,
         "override_justification": measure.override_justification,
@@ -423,20 +590,38 @@ def service_out(event: ServiceEvent) -> dict[str, Any]:
     }
 
 
+def no_rules_on(error: ParameterNotDefined) -> Invalid:
+    """The engine holds no rules for the measure's date (it is before they begin): the caller's date is wrong."""
+    return Invalid(
+        ["body", "date"], _("The rules in force on this date are not known (%(problem)s).") % {"problem": error}
+    )
+
+
 def _parse_measure(measure_type: str, date: dt.date | None, facts: dict[str, Any]) -> engine.Measure:
     # Validated (and its type resolved from any alias) before any role check on the type,
     # so that "removal" is checked as the "return" it is.
-    return engine.measure_from_data(adapter.measure_data(measure_type, date, facts))
+    measure = engine.measure_from_data(adapter.measure_data(measure_type, date, facts))
+    for name, value in facts.items():
+        # The engine adds these to dates; beyond a century they would take its arithmetic off the calendar.
+        if name in PERIOD_FACTS and isinstance(value, int | float) and value > MAX_PERIOD:
+            raise Invalid(
+                ["body", name], _("%(value)s is above the maximum %(limit)s") % {"value": value, "limit": MAX_PERIOD}
+            )
+    return measure
 
 
 # --- Cases -------------------------------------------------------------------------------------
 
 
-@api.get("/cases", response={200: CasePage, 403: Problem, 422: Problem}, tags=["cases"])
+@api.get("/cases", response={200: CasePage, 401: Problem, 403: Problem, 422: Problem}, tags=["cases"])
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
     """The cases the caller may see (held by or referred to their agency), most recently changed first."""
     user = _user(request)
     access.require(user, "case.list")
+    # A misspelt filter must not quietly widen the list to every case.
+    unknown = sorted(set(request.GET) - set(CaseFilters.model_fields))
+    if unknown:
+        raise Invalid(["query", unknown[0]], _("not a parameter of this list"), sorted(CaseFilters.model_fields))
     cases = access.visible_cases(user).select_related("holding_agency")
     used: dict[str, str] = {}
     if filters.stage is not None:
@@ -463,7 +648,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
     }
 
 
-@api.get("/cases/{reference}", response={200: CaseOut, 403: Problem, 404: Problem}, tags=["cases"])
+@api.get("/cases/{reference}", response={200: CaseOut, 401: Problem, 403: Problem, 404: Problem}, tags=["cases"])
 def get_case(request: HttpRequest, reference: str) -> Any:
     """One case's summary: stage, dates, latest finding and the state of its deadlines."""
     case = _case(request, reference)
@@ -476,7 +661,7 @@ def get_case(request: HttpRequest, reference: str) -> Any:
 
 @api.post(
     "/cases/{reference}/screenings",
-    response={201: ScreeningOut, 403: Problem, 404: Problem, 422: Problem},
+    response={201: ScreeningOut, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 413: Problem, 422: Problem},
     tags=["screening"],
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": json_schema(SITUATION_SPEC)}}}},
 )
@@ -493,7 +678,7 @@ def create_screening(request: HttpRequest, reference: str, payload: Body[dict[st
 
 @api.get(
     "/cases/{reference}/screenings",
-    response={200: list[ScreeningOut], 403: Problem, 404: Problem},
+    response={200: list[ScreeningOut], 401: Problem, 403: Problem, 404: Problem},
     tags=["screening"],
 )
 def list_screenings(request: HttpRequest, reference: str) -> Any:
@@ -508,7 +693,7 @@ def list_screenings(request: HttpRequest, reference: str) -> Any:
 
 @api.get(
     "/cases/{reference}/entitlements",
-    response={200: dict[str, Any], 403: Problem, 404: Problem},
+    response={200: dict[str, Any], 401: Problem, 403: Problem, 404: Problem},
     tags=["entitlements"],
 )
 def get_entitlements(request: HttpRequest, reference: str) -> Any:
@@ -526,7 +711,7 @@ def get_entitlements(request: HttpRequest, reference: str) -> Any:
 
 @api.post(
     "/cases/{reference}/measures/review",
-    response={200: dict[str, Any], 403: Problem, 404: Problem, 422: Problem},
+    response={200: dict[str, Any], 400: Problem, 401: Problem, 403: Problem, 404: Problem, 413: Problem, 422: Problem},
     tags=["measures"],
 )
 def review_measure(request: HttpRequest, reference: str, payload: MeasureReviewIn) -> Any:
@@ -537,13 +722,26 @@ def review_measure(request: HttpRequest, reference: str, payload: MeasureReviewI
     case = _case(request, reference)
     facts = dict(payload.model_extra or {})
     measure = _parse_measure(payload.type, payload.date, facts)
+    try:
+        review = workflow.review(case, measure.type, facts, payload.date)
+    except ParameterNotDefined as error:
+        raise no_rules_on(error) from None
     _viewed(request, case, f"review of {measure.type}")
-    return workflow.review(case, measure.type, facts, payload.date).to_json()
+    return review.to_json()
 
 
 @api.post(
     "/cases/{reference}/measures",
-    response={201: MeasureOut, 403: Problem, 404: Problem, 409: dict[str, Any], 422: dict[str, Any]},
+    response={
+        201: MeasureOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        409: dict[str, Any],
+        413: Problem,
+        422: dict[str, Any],
+    },
     tags=["measures"],
 )
 def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> Any:
@@ -584,6 +782,8 @@ def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> 
                 "review": blocked.review.to_json(),
             },
         )
+    except ParameterNotDefined as error:
+        raise no_rules_on(error) from None
     except workflow.JustificationNeeded as needed:
         message = _("The review asks for a written justification before the measure can be recorded.")
         return Status(
@@ -599,7 +799,7 @@ def create_measure(request: HttpRequest, reference: str, payload: MeasureIn) -> 
 
 @api.get(
     "/cases/{reference}/measures",
-    response={200: list[MeasureOut], 403: Problem, 404: Problem},
+    response={200: list[MeasureOut], 401: Problem, 403: Problem, 404: Problem},
     tags=["measures"],
 )
 def list_measures(request: HttpRequest, reference: str) -> Any:
@@ -614,7 +814,7 @@ def list_measures(request: HttpRequest, reference: str) -> Any:
 
 @api.get(
     "/cases/{reference}/services",
-    response={200: list[ServiceOut], 403: Problem, 404: Problem},
+    response={200: list[ServiceOut], 401: Problem, 403: Problem, 404: Problem},
     tags=["services"],
 )
 def list_services(request: HttpRequest, reference: str) -> Any:
@@ -626,7 +826,7 @@ def list_services(request: HttpRequest, reference: str) -> Any:
 
 @api.post(
     "/cases/{reference}/services",
-    response={201: ServiceOut, 403: Problem, 404: Problem, 422: Problem},
+    response={201: ServiceOut, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 413: Problem, 422: Problem},
     tags=["services"],
 )
 def create_service(request: HttpRequest, reference: str, payload: ServiceIn) -> Any:

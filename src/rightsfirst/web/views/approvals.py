@@ -148,6 +148,20 @@ def share_request(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "web/approvals/share.html", {"case": case, "agency": agency, "form": form})
 
 
+@login_required
+def location_request(request: HttpRequest, reference: str) -> HttpResponse:
+    """Ask for approval to see where the person lives (the next identity view shows it, once)."""
+    case = access.case_for(request.user, reference)
+    if "address" not in access.identity_fields_for(request.user, case):
+        raise PermissionDenied
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        approvals.request(request.user, str(Approval.Kind.REVEAL_LOCATION), form.cleaned_data["reason"], case=case)
+        messages.success(request, _("Asked. A coordinator must approve it; then the next identity view shows it."))
+        return redirect("case_detail", reference=case.reference)
+    return render(request, "web/approvals/location.html", {"case": case, "form": form})
+
+
 class ExportForm(forms.Form):
     confirmation_code = two_factor.confirmation_field()
 
@@ -245,6 +259,7 @@ urlpatterns = [
     path("approvals/<int:pk>/", approval_decide, name="approval_decide"),
     path("approvals/role/", role_grant_request, name="role_grant_request"),
     path("cases/<str:reference>/share-request/", share_request, name="share_request"),
+    path("cases/<str:reference>/location-request/", location_request, name="location_request"),
     path("exports/cases/", case_export, name="case_export"),
     path("oversight/", oversight_alerts, name="oversight_alerts"),
 ]

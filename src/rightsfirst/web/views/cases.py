@@ -9,11 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -22,9 +22,11 @@ from django.views.decorators.http import require_POST
 
 from rightsfirst.web import access, adapter, audit, two_factor, workflow
 from rightsfirst.web.lifecycle import STAGE_CHOICES, STAGE_LABELS, Stage, next_stages
+from rightsfirst.web.limits import BoundedDateField
 from rightsfirst.web.measure_forms import type_label
 from rightsfirst.web.models import IDENTITY_FIELDS, Agency, Case, Person
 from rightsfirst.web.rights_sheet import in_panel_order
+from rightsfirst.web.views import erasure as erasure_views
 from rightsfirst.web.widgets import IsoDateInput
 
 PAGE_SIZE = 25
@@ -140,7 +142,10 @@ class RegisterForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=60, required=False)
     email = forms.CharField(label=gettext_lazy("E-mail"), max_length=200, required=False)
     address = forms.CharField(
-        label=gettext_lazy("Address or place of stay"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Address or place of stay"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     identity_documents = forms.CharField(
         label=gettext_lazy("Identity document numbers"), max_length=300, required=False
@@ -163,7 +168,7 @@ class RegisterForm(forms.Form):
             ("other", gettext_lazy("Other")),
         ],
     )
-    referred_on = forms.DateField(
+    referred_on = BoundedDateField(
         label=gettext_lazy("Date the person first came to your attention"),
         widget=IsoDateInput(attrs={"type": "date"}),
     )
@@ -199,6 +204,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
     # Every opening of a case is in the audit log (and counts towards the oversight alerts).
     audit.record(request.user, "case.view", case=case)
+    if case.erased_at is not None:
+        # Nothing to work on and no identity: the anonymised facts and when the rest was erased.
+        return render(request, "web/case_erased.html", {"case": case, "stage_changes": case.stage_changes.all()})
+    return render(request, "web/case_detail.html", _case_page(request, case))
+
+
+def _case_page(request: HttpRequest, case: Case, move_form: StageMoveForm | None = None) -> dict[str, Any]:
     at = workflow.today()
     assessment = adapter.assess_case(case, at)
     role = access.role_of(request.user)
@@ -213,8 +225,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user, case)),
         "stage_changes": case.stage_changes.all(),
+        **erasure_views.hold_context(case),
+        "move_form": move_form,
     }
-    return render(request, "web/case_detail.html", context)
+    return context
 
 
 @login_required
@@ -240,6 +254,8 @@ def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference)
     if not access.identity_fields_for(request.user, case):
         raise PermissionDenied
+    if case.erased_at is not None:
+        return redirect("case_detail", reference=case.reference)
     form = RevealForm(request.POST or None)
     identity = None
     if request.method == "POST" and form.is_valid():
@@ -248,15 +264,20 @@ def case_identity(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, template, {"case": case, "form": form, "identity": identity})
 
 
+class StageMoveForm(forms.Form):
+    stage = forms.ChoiceField(label=gettext_lazy("Next stage"), choices=STAGE_CHOICES)
+    # As long as the page's input allows; the note is shown in the case's stage history.
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=300, required=False)
+
+
 @login_required
 @require_POST
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "case.transition")
-    target = request.POST.get("stage", "")
-    if target not in set(Stage):
-        # Bad input, not a refusal: 403 is kept for moves the user's role may not make.
-        return HttpResponseBadRequest(_("Unknown stage."))
-    workflow.move(request.user, case, target, request.POST.get("note", ""))
+    form = StageMoveForm(request.POST)
+    if not form.is_valid():
+        return render(request, "web/case_detail.html", _case_page(request, case, move_form=form), status=400)
+    workflow.move(request.user, case, form.cleaned_data["stage"], form.cleaned_data["note"])
     return redirect("case_detail", reference=case.reference)
 
 
@@ -266,6 +287,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "web/error.html", {"title": _("Not allowed"), "status": 403}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django could not take: too large (413), or too many fields, or unreadable (400)."""
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "web/error.html", {"title": _("Too much was sent"), "status": 413}, status=413)
+    return render(request, "web/error.html", {"title": _("Not understood"), "status": 400}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -3,7 +3,6 @@ proceedings, remedies, return and child pages, which are views of the same measu
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.engine.measures import MEASURE_SPECS
-from rightsfirst.web import access, adapter, two_factor, workflow
+from rightsfirst.framework.model import ParameterNotDefined
+from rightsfirst.web import access, adapter, erasure, two_factor, workflow
 from rightsfirst.web.measure_forms import (
     CONFISCATED,
     GROUPS,
@@ -80,7 +80,7 @@ def present_measure(measure: Measure) -> dict[str, Any]:
         "measure": measure,
         "label": type_label(measure.measure_type),
         "facts": fact_rows(measure.measure_type, measure.facts),
-        "details": detail_rows(measure.details),
+        "details": detail_rows(measure.all_details()),
     }
 
 
@@ -171,7 +171,21 @@ def measure_new(request: HttpRequest, reference: str, measure_type: str) -> Http
     if not form.is_valid():
         template = "web/measures/partials/review.html" if request.htmx else "web/measures/new.html"
         return render(request, template, context)
+    try:
+        return _review_or_save(request, case, form, context, action, overriding)
+    except ParameterNotDefined as error:
+        # The engine holds no rules for a date before they begin: the date is the user's to change.
+        form.add_error(
+            "decided_on", _("The rules in force on this date are not known (%(problem)s).") % {"problem": error}
+        )
+        template = "web/measures/partials/review.html" if request.htmx else "web/measures/new.html"
+        return render(request, template, context)
 
+
+def _review_or_save(
+    request: HttpRequest, case: Case, form: Any, context: dict[str, Any], action: str, overriding: bool
+) -> HttpResponse:
+    measure_type = context["measure_type"]
     facts, decided_on = form.facts(), form.decided_on()
     if action not in ("save", "override"):
         context["review"] = present_review(
@@ -242,10 +256,8 @@ def _area(request: HttpRequest, reference: str, types: tuple[str, ...]) -> tuple
     return case, [present_measure(item) for item in measures]
 
 
-def _pending(proceeding: Measure, on: dt.date) -> bool:
-    started = proceeding.details.get("started_on") or proceeding.decided_on.isoformat()
-    ended = proceeding.details.get("ended_on")
-    return started <= on.isoformat() and (not ended or ended > on.isoformat())
+# One answer to "are proceedings pending?": the same one that keeps a case from erasure.
+_pending = erasure.proceeding_pending
 
 
 @login_required

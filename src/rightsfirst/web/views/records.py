@@ -28,6 +28,7 @@ from django_htmx.http import reswap, retarget
 from rightsfirst.engine import InputError
 from rightsfirst.engine.results import Entitlement
 from rightsfirst.web import access, adapter, approvals, audit, two_factor, workflow
+from rightsfirst.web.limits import BoundedDateField
 from rightsfirst.web.models import Agency, Case, Consent, ServiceEvent
 from rightsfirst.web.rights_sheet import in_panel_order
 from rightsfirst.web.views.framework_browser import DUTY_BEARER_LABELS
@@ -71,7 +72,7 @@ class ServiceForm(forms.Form):
 
     entitlement = forms.CharField(label=gettext_lazy("Right"), max_length=60)
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=ServiceEvent.Status.choices)
-    on = forms.DateField(label=gettext_lazy("Date"), widget=IsoDateInput(attrs=DATE_INPUT))
+    on = BoundedDateField(label=gettext_lazy("Date"), widget=IsoDateInput(attrs=DATE_INPUT))
     agency = forms.ModelChoiceField(label=gettext_lazy("By agency"), queryset=Agency.objects.all())
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=1000)
     return_to = forms.ChoiceField(choices=[("case", "case"), ("services", "services")], required=False)
@@ -260,7 +261,7 @@ class ConsentForm(PastDatesForm):
     given_by = forms.ChoiceField(
         label=gettext_lazy("Given by"), choices=Consent.GivenBy.choices, widget=forms.RadioSelect
     )
-    given_on = forms.DateField(label=gettext_lazy("Given on"), widget=IsoDateInput(attrs=DATE_INPUT))
+    given_on = BoundedDateField(label=gettext_lazy("Given on"), widget=IsoDateInput(attrs=DATE_INPUT))
     shared_parts = forms.MultipleChoiceField(
         label=gettext_lazy("Beyond the case record, the receiving agency may see"),
         choices=SHARED_PART_CHOICES,
@@ -270,7 +271,7 @@ class ConsentForm(PastDatesForm):
             "Tick only what the person agreed to. Without a tick, the agency sees the case under its reference only."
         ),
     )
-    expires_on = forms.DateField(
+    expires_on = BoundedDateField(
         label=gettext_lazy("Valid until"),
         required=False,
         widget=IsoDateInput(attrs=DATE_INPUT),
@@ -297,7 +298,7 @@ class ConsentForm(PastDatesForm):
 
 
 class WithdrawForm(PastDatesForm):
-    on = forms.DateField(label=gettext_lazy("Withdrawn on"), widget=IsoDateInput(attrs=DATE_INPUT))
+    on = BoundedDateField(label=gettext_lazy("Withdrawn on"), widget=IsoDateInput(attrs=DATE_INPUT))
 
     def __init__(self, *args: Any, given_on: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -500,24 +501,24 @@ def _refusal(case: Case, needs_best_interests: bool, error: workflow.NotAllowed)
 class DatesForm(PastDatesForm):
     """The dates the rights' due dates run from, in an order that can have happened."""
 
-    referred_on = forms.DateField(
+    referred_on = BoundedDateField(
         label=gettext_lazy("Referred on"),
         widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When the person first came to the attention of a responder."),
     )
-    reasonable_grounds_on = forms.DateField(
+    reasonable_grounds_on = BoundedDateField(
         label=gettext_lazy("Reasonable grounds decided on"),
         required=False,
         widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When it was decided there are reasonable grounds to believe the person is trafficked."),
     )
-    identified_on = forms.DateField(
+    identified_on = BoundedDateField(
         label=gettext_lazy("Identified on"),
         required=False,
         widget=IsoDateInput(attrs=DATE_INPUT),
         help_text=gettext_lazy("When the person was formally identified as trafficked."),
     )
-    reflection_period_started_on = forms.DateField(
+    reflection_period_started_on = BoundedDateField(
         label=gettext_lazy("Reflection period started on"),
         required=False,
         widget=IsoDateInput(attrs=DATE_INPUT),

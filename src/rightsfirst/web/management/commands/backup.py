@@ -143,7 +143,7 @@ class Command(BaseCommand):
 
     def _check_identity_key(self) -> None:
         from rightsfirst.web import crypto
-        from rightsfirst.web.models import Person
+        from rightsfirst.web.models import Case
 
         if not (os.environ.get("RIGHTSFIRST_MASTER_KEY") or Path(settings.RIGHTSFIRST_MASTER_KEY_FILE).is_file()):
             self.stdout.write(
@@ -153,15 +153,21 @@ class Command(BaseCommand):
             )
             return
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(f"SELECT key_id, COUNT(*) FROM {Person._meta.db_table} GROUP BY key_id")  # nosec B608  # a table name from the model, no user input
+            # Each case's data key is wrapped by a master key; erased cases have none left.
+            cursor.execute(
+                f"SELECT master_key_id, COUNT(*) FROM {Case._meta.db_table} "  # nosec B608  # model's table name
+                "WHERE master_key_id <> '' GROUP BY master_key_id"
+            )
             counts = dict(cursor.fetchall())
         current = crypto.master_key_id()
-        others = {name: count for name, count in counts.items() if name != current}
+        ring = crypto.key_ring()
+        readable = {ring.active_id, *ring.retired}
+        others = {name: count for name, count in counts.items() if name not in readable}
         if others:
             listed = ", ".join(f"{count} with key id {name}" for name, count in sorted(others.items()))
             self.stdout.write(
-                f"Warning: identities were encrypted under another master key ({listed}); the configured master key "
-                f"has id {current}. Put the right master key in place before starting the application."
+                f"Warning: identities were encrypted under a master key that is not here ({listed}); the configured "
+                f"master key has id {current}. Put the right master key in place before starting the application."
             )
         else:
             self.stdout.write(f"Identities: {sum(counts.values())}, all under the configured master key ({current}).")
