@@ -58,7 +58,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, clear_url_caches, get_resolver, reverse
 
-from rightsfirst.web import approvals, route_policy, workflow
+from rightsfirst.web import approvals, erasure, route_policy, workflow
 from rightsfirst.web.models import Agency, ApiToken, Case, CaseRestriction, Membership, Referral
 from rightsfirst.web.models.security import Approval, OversightAlert
 from rightsfirst.web.roles import Role, allowed, may_record_measure
@@ -187,6 +187,8 @@ class Situation:
     restricted: bool = False
     referred: bool = False
     shares_identity: bool = False
+    # The consent shares the "contact" part, where the person lives.
+    shares_location: bool = False
     case: Case | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -223,6 +225,9 @@ def _case(staff: Any, surname: str) -> Case:
     )
     workflow.screen(staff, case, ADULT_SITUATION)
     workflow.record_measure(staff, case, "support_offer", {"service": "shelter"}, workflow.today())
+    # The person's request to be erased, waiting for a decision; recorded by someone other than
+    # the principals, so that only the holding agency decides whether one of them may decide it.
+    erasure.record_request(staff, case, workflow.today(), "in_person")
     case.refresh_from_db()
     return case
 
@@ -241,6 +246,7 @@ def _objects(case: Case, approval: Approval | None) -> dict[str, Any]:
         "pk:measure_detail": case.measures.get().pk,
         "pk:consent_withdraw": case.consents.order_by("pk").first().pk,  # type: ignore[union-attr]
         "pk:approval_decide": approval.pk if approval is not None else ABSENT_PK,
+        "pk:erasure_decide": case.erasure_requests.get().pk,
     }
 
 
@@ -329,6 +335,7 @@ def world(db: Any, settings: Any) -> World:
             restricted=True,
             referred=True,
             shares_identity=True,
+            shares_location=True,
             case=restricted_agency,
             kwargs=_objects(restricted_agency, restricted_agency_approval),
         ),
@@ -354,6 +361,7 @@ def world(db: Any, settings: Any) -> World:
             False,
             referred=True,
             shares_identity=True,
+            shares_location=True,
             case=expired,
             kwargs=_objects(expired, expired_approval),
         ),
@@ -363,6 +371,7 @@ def world(db: Any, settings: Any) -> World:
             True,
             referred=True,
             shares_identity=True,
+            shares_location=True,
             case=live,
             kwargs=_objects(live, live_approval),
         ),
@@ -455,6 +464,8 @@ def narrower_allows(rule: Narrower, principal: Principal, situation: Situation |
         return may_record_measure(principal.role, variant["measure_type"])
     if rule is Narrower.SHARED_IDENTITY:
         return situation is not None and (not situation.referred or situation.shares_identity)
+    if rule is Narrower.SHARED_LOCATION:
+        return situation is not None and (not situation.referred or situation.shares_location)
     if rule is Narrower.DECIDER:
         # Every principal works in the national referral mechanism and none asked for anything.
         return situation is not None and situation.case is not None and not situation.restricted
@@ -854,3 +865,37 @@ def test_moving_a_case_to_a_stage_that_does_not_exist_is_bad_input_not_a_refusal
     assert call(worker.client, "POST", url, {}).status_code == 400
     assert call(worker.client, "POST", url, {"stage": "closed"}).status_code == 403
     assert Case.objects.get(reference=own.reference).stage == before
+
+
+def test_a_coordinator_of_an_agency_a_case_was_referred_to_is_refused_an_erasure_decision(world: World) -> None:
+    """Only the holding agency decides a request to be erased. A coordinator of an agency the case
+    was referred to used to be sent back to the erasure page with a message, as if the request
+    could not be decided for some passing reason; it is a refusal (403), as for every other act kept
+    to the holding agency, and nothing changes."""
+    coordinator = _principal(world, "coordinator")
+    for name in ("live", "live-record-only"):
+        situation = _situation(world, name)
+        pk = situation.kwargs["pk:erasure_decide"]
+        url = reverse("erasure_decide", args=[situation.reference, pk])
+        response = call(coordinator.client, "POST", url, {"decision": "grant"})
+        assert response.status_code == 403, name
+        assert Case.objects.get(reference=situation.reference).erased_at is None, name
+    own = _situation(world, "own")
+    url = reverse("erasure_decide", args=[own.reference, own.kwargs["pk:erasure_decide"]])
+    # In the holding agency the same request is decided (an empty refusal is shown again with its errors).
+    assert call(coordinator.client, "POST", url, {"decision": "refuse"}).status_code == 200
+
+
+def test_find_a_person_searches_only_cases_whose_identity_the_user_may_see(world: World) -> None:
+    """A search by name used to look through every case the user may see, also those referred under
+    a consent that shares no identity: the name then led to the case, which the consent had not
+    allowed. Every case of the world has the same given names."""
+    worker = _principal(world, "case_worker")
+    response = call(worker.client, "POST", reverse("person_search"), {"term": IDENTITY["given_names"]})
+    assert response.status_code == 200
+    page = response.content.decode()
+    for situation in world.situations:
+        if situation.name in ("absent", "foreign-object"):
+            continue
+        expected = situation.visible and (not situation.referred or situation.shares_identity)
+        assert (situation.reference in page) is expected, situation.name

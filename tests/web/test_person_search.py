@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rightsfirst.web import blind_index, workflow
-from rightsfirst.web.models import AuditEvent, Case, SearchToken
+from rightsfirst.web.models import AuditEvent, Case, Consent, SearchToken
 from rightsfirst.web.models.people import Person
 from rightsfirst.web.views import search as search_view
 
@@ -166,7 +166,8 @@ def test_a_case_the_user_may_not_see_looks_exactly_like_a_miss(nunez, users, age
     assert scrub.sub("", hit.content.decode()) == scrub.sub("", miss.content.decode())
     assert opened == []  # the hidden case was not even decrypted
     assert [e.target for e in AuditEvent.objects.filter(action="person.search")] == ["results: 0", "results: 0"]
-    # Once the case is referred to the outsider's agency, the same search finds it.
+    # Referred to the outsider's agency under a consent that shares the case record but not the
+    # identity, the case is seen but its person's name does not lead to it.
     consent = workflow.record_consent(
         users["case_worker"],
         nunez,
@@ -174,8 +175,12 @@ def test_a_case_the_user_may_not_see_looks_exactly_like_a_miss(nunez, users, age
         purpose="referral",
         information_language="en",
         given_on=workflow.today(),
+        shared_parts="contact",
     )
     workflow.refer(users["case_worker"], nunez, agencies["other"], consent, "Support")
+    assert references(outsider.post(URL, {"term": "Núñez"})) == []
+    # Once a consent shares the identity with that agency, the same search finds it.
+    Consent.objects.filter(pk=consent.pk).update(shared_parts="contact,identity")
     assert references(outsider.post(URL, {"term": "Núñez"})) == [nunez.reference]
 
 

@@ -97,6 +97,32 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(Q(holding_agency=found.agency_id) | Q(Exists(referred))).exclude(_restricted_for(found))
 
 
+def identity_visible_cases(user: Any, part: str = "identity") -> QuerySet[Case]:
+    """The visible cases in which the user may see this part of the identity (IDENTITY_PARTS):
+    those their agency holds, and those referred to it under a consent that still stands and
+    shares the part. What finds a case by its person (the person search) looks only here, so that
+    a name never leads to a case whose consent kept the name from the user's agency."""
+    found = membership_of(user)
+    if found is None or not allowed(found.role, "identity.view"):
+        return Case.objects.none()
+    # shared_parts is a comma-separated list of part names: match a whole item only.
+    shares = (
+        Q(consent__shared_parts=part)
+        | Q(consent__shared_parts__startswith=f"{part},")
+        | Q(consent__shared_parts__endswith=f",{part}")
+        | Q(consent__shared_parts__contains=f",{part},")
+    )
+    today = timezone.localdate()
+    sharing = Referral.objects.filter(
+        shares,
+        case=OuterRef("pk"),
+        to_agency=found.agency_id,
+        ended_at__isnull=True,
+        consent__withdrawn_on__isnull=True,
+    ).filter(Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=today))
+    return visible_cases(user).filter(Q(holding_agency=found.agency_id) | Q(Exists(sharing)))
+
+
 def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
     """The same cases as visible_cases, as two disjoint parts: held by the user's agency, and
     referred to it. Lists page through the two with a UNION, which the databases can walk in

@@ -60,6 +60,9 @@ class Narrower(StrEnum):
     MEASURE_TYPE = "measure-type"
     # On a case referred to the user's agency, only if the consent shares some of the identity.
     SHARED_IDENTITY = "shared-identity"
+    # On a case referred to the user's agency, only if the consent shares where the person lives
+    # (the "contact" part, which holds the address).
+    SHARED_LOCATION = "shared-location"
     # approvals.may_decide: not one's own request; the requester's agency or the national
     # referral mechanism; never for a case kept from the user or their agency.
     DECIDER = "decider"
@@ -122,6 +125,13 @@ PAGES: tuple[Route, ...] = (
     Route("case_restrictions", {"GET": "case.view", "POST": "case.restrict"}, CASE, narrower={"POST": Narrower.HOLDER}),
     _route("case_move", CASE, post="case.transition"),
     _route("rights_sheet", CASE, get="case.view"),
+    # Retention: legal hold (a form on the case page), the person's requests to be erased, and
+    # their decision (a coordinator of the holding agency other than the recorder).
+    _route("case_hold", CASE, post="case.hold"),
+    Route("case_erasure", {"GET": "case.view", "POST": "erasure.request"}, CASE),
+    Route("erasure_decide", {"POST": "erasure.decide"}, CASE, narrower={"POST": Narrower.HOLDER}),
+    # Find a person by name or document number (the term only in a POST body).
+    _route("person_search", get="person.search", post="person.search"),
     # Screening.
     _route("screening_start", CASE, get="screening.edit", post="screening.edit"),
     _route("screening_answer", CASE, post="screening.edit"),
@@ -160,6 +170,12 @@ PAGES: tuple[Route, ...] = (
     ),
     _route("role_grant_request", get="role.grant", post="role.grant"),
     _route("share_request", CASE, get="case.refer", post="case.refer"),
+    Route(
+        "location_request",
+        {"GET": "identity.view", "POST": "identity.view"},
+        CASE,
+        narrower={"GET": Narrower.SHARED_LOCATION, "POST": Narrower.SHARED_LOCATION},
+    ),
     _route("case_export", get="export.cases", post="export.cases"),
     _route("oversight_alerts", get="oversight.alerts", post="oversight.alerts"),
     # Coordination and oversight.

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -181,6 +182,11 @@ def erasure_decide(request: HttpRequest, reference: str, pk: int) -> HttpRespons
     """Grant (erase at once) or refuse (lawful ground and written reason) a waiting request."""
     case = access.case_for(request.user, reference, "erasure.decide")
     item = get_object_or_404(ErasureRequest.objects.select_related("case"), case=case, pk=pk)
+    membership = access.membership_of(request.user)
+    if membership is None or membership.agency_id != case.holding_agency_id:
+        # Only the holding agency decides: a refusal, as for every act kept to the holding agency
+        # (an agency the case was referred to is never offered the decision).
+        raise PermissionDenied
     if not erasure.may_decide(request.user, item):
         messages.error(request, _cannot_decide(request, item))
         return redirect("case_erasure", reference=case.reference)
@@ -216,9 +222,7 @@ def erasure_decide(request: HttpRequest, reference: str, pk: int) -> HttpRespons
 def _cannot_decide(request: HttpRequest, item: ErasureRequest) -> str:
     if item.status != ErasureRequest.Status.PENDING:
         return _("This request was already decided.")
-    if item.recorded_by_id == request.user.pk:
-        return _("You recorded this request, so another coordinator must decide it.")
-    return _("Only a coordinator of the agency that holds the case can decide this request.")
+    return _("You recorded this request, so another coordinator must decide it.")
 
 
 urlpatterns = [

@@ -1,8 +1,9 @@
 """Find a person by name or identity document number, through the blind index.
 
 The term travels only in a POST body (never in a URL, where it would reach server logs and the
-browser's history), the answer lists case references only, and a case the user may not see is
-never a candidate, so it answers exactly like a miss. Every search is written to the audit log
+browser's history), the answer lists case references only, and a case the user may not see, or
+whose consent does not share the person's identity with the user's agency, is never a candidate,
+so it answers exactly like a miss. Every search is written to the audit log
 with the number of results and without the term, and each user may search SEARCH_LIMIT times in
 SEARCH_WINDOW; the count is taken from the audit log itself, which every worker process shares.
 """
@@ -80,7 +81,7 @@ def person_search(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "web/person_search.html", {"form": form, "limited": limited}, status=429)
     with transaction.atomic():
-        found = blind_index.search(access.visible_cases(request.user), form.cleaned_data["term"], RESULT_LIMIT)
+        found = blind_index.search(access.identity_visible_cases(request.user), form.cleaned_data["term"], RESULT_LIMIT)
         count = f"{len(found.cases)}{'+' if found.more or found.stopped else ''}"
         audit.record(request.user, "person.search", target=f"results: {count}")
     # The term is not sent back: the page answers with an empty form and the case references.
