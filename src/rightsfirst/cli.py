@@ -319,7 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", metavar="DIR", help="write one file per schema into DIR")
     schema.set_defaults(handler=cmd_schema)
 
-    sub.add_parser("audit", help="`rightsfirst audit verify`: check the audit log's hash chain.")
+    sub.add_parser(
+        "audit",
+        help="`rightsfirst audit verify [--anchors FILE]`: check the audit log's hash chain; "
+        "`rightsfirst audit anchor [--append FILE]`: a signed anchor of its newest entry.",
+    )
     sub.add_parser(
         "backup",
         help="`rightsfirst backup create|verify|restore FILE`: encrypted, verifiable backups of the database.",
@@ -359,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:1] == ["manage"]:
         return run_django(arguments[1:])
     if arguments[:2] == ["audit", "verify"]:
-        return run_django(["audit_verify"])
+        return run_django(["audit_verify", *arguments[2:]])
+    if arguments[:2] == ["audit", "anchor"]:
+        return run_django(["audit_anchor", *arguments[2:]])
     if arguments[:1] == ["backup"]:
         return run_django(arguments)
     if arguments[:1] == ["restore"]:

@@ -142,11 +142,13 @@ def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     settings.RIGHTSFIRST_RETIRED_KEYS_DIR = tmp_path / "retired-keys"
     settings.RIGHTSFIRST_INDEX_KEY_FILE = tmp_path / "index.key"
     settings.RIGHTSFIRST_AUDIT_KEY_FILE = tmp_path / "audit.key"
+    settings.RIGHTSFIRST_ANCHOR_KEY_FILE = tmp_path / "anchor.key"
     for name in (
         "RIGHTSFIRST_MASTER_KEY",
         "RIGHTSFIRST_RETIRED_MASTER_KEYS",
         "RIGHTSFIRST_INDEX_KEY",
         "RIGHTSFIRST_AUDIT_KEY",
+        "RIGHTSFIRST_ANCHOR_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
     from rightsfirst.web import audit, blind_index, crypto
@@ -154,6 +156,7 @@ def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     crypto.key_ring.cache_clear()
     blind_index.root_key.cache_clear()
     audit.audit_key.cache_clear()
+    audit.anchor_key.cache_clear()
 
 
 @pytest.fixture

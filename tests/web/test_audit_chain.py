@@ -106,3 +106,52 @@ def test_signing_in_failing_to_and_signing_out_are_audited(users, client, settin
         ("auth.sign_out", "case_worker", ""),
     ]
     assert audit.verify() == []
+
+
+# --- Anchors kept off-host ------------------------------------------------------------------------
+
+
+def _anchors(tmp_path, *anchors):
+    import json
+
+    path = tmp_path / "anchors.jsonl"
+    path.write_text("".join(json.dumps(anchor) + "\n" for anchor in anchors), encoding="utf-8")
+    return path
+
+
+def test_an_anchor_catches_a_tail_cut_off_by_someone_holding_the_audit_key(chain, tmp_path):
+    from django.db import connection
+
+    anchor = audit.make_anchor()
+    assert anchor["sequence"] == chain[-1].sequence and audit.check_anchor(anchor) is None
+    call_command("audit_verify", anchors=str(_anchors(tmp_path, anchor)))
+    # Cutting the newest entries leaves a chain that verifies on its own ...
+    with audit_guard_lifted(connection), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM casework_auditevent WHERE sequence >= %s", [chain[-2].sequence])
+    assert audit.verify() == []
+    # ... but not against the anchor.
+    problem = audit.check_anchor(anchor)
+    assert problem is not None and f"entry {anchor['sequence']}" in problem and "cut" in problem
+    with pytest.raises(SystemExit) as stopped:
+        call_command("audit_verify", anchors=str(_anchors(tmp_path, anchor)))
+    assert stopped.value.code == 1
+
+
+def test_an_anchor_catches_a_rewritten_chain_and_a_forged_anchor(chain):
+    anchor = audit.make_anchor()
+    # Rewriting an entry and re-hashing the chain (possible with the audit key) changes the head.
+    _raw_update(chain[-1].pk, entry_hash="0" * 64)
+    assert "rewritten" in audit.check_anchor(anchor)
+    forged = {**anchor, "entry_hash": "0" * 64}
+    assert "signature" in audit.check_anchor(forged)
+    assert "not an anchor" in audit.check_anchor({"sequence": "x"})
+
+
+def test_the_anchor_command_appends_a_line(chain, tmp_path):
+    import json
+
+    path = tmp_path / "off-host.jsonl"
+    call_command("audit_anchor", append=str(path))
+    call_command("audit_anchor", append=str(path))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == 2 and all(audit.check_anchor(line) is None for line in lines)

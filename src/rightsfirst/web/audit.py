@@ -18,6 +18,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -133,3 +136,62 @@ def verify() -> list[Problem]:
         expected_sequence = entry.sequence + 1
         previous = entry.entry_hash
     return problems
+
+
+# --- Anchors: signed statements of the chain's head, kept away from the database ----------------
+#
+# The hash chain finds any change made without the audit key. Someone holding both the database
+# and that key could still cut the newest entries off, or rewrite the chain from some point on.
+# An anchor is a statement "entry n had hash h at time t", signed with a separate Ed25519 key and
+# sent somewhere the database's operators cannot write (an oversight body, a write-once store).
+# Checking the chain against the anchors catches a cut tail and a rewritten history.
+
+
+@functools.cache
+def anchor_key() -> Ed25519PrivateKey:
+    """The key that signs anchors: from RIGHTSFIRST_ANCHOR_KEY (base64 seed) or a key file."""
+    configured = os.environ.get("RIGHTSFIRST_ANCHOR_KEY")
+    seed = base64.b64decode(configured) if configured else read_or_create_key(settings.RIGHTSFIRST_ANCHOR_KEY_FILE)
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _anchor_message(sequence: int, entry_hash: str, at: str) -> bytes:
+    return json.dumps(["rightsfirst-audit-anchor", sequence, entry_hash, at], separators=(",", ":")).encode()
+
+
+def make_anchor() -> dict[str, Any]:
+    """A signed statement of the chain's newest entry (to be stored off-host)."""
+    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
+    if last is None or last[0] is None:
+        raise ValueError("the audit log is empty: nothing to anchor")
+    at = timezone.now().isoformat()
+    key = anchor_key()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {
+        "sequence": last[0],
+        "entry_hash": last[1],
+        "at": at,
+        "public_key": base64.b64encode(public).decode(),
+        "signature": base64.b64encode(key.sign(_anchor_message(last[0], last[1], at))).decode(),
+    }
+
+
+def check_anchor(anchor: dict[str, Any]) -> str | None:
+    """What is wrong between the chain and one anchor (None: the chain still holds that entry)."""
+    try:
+        sequence, entry_hash, at = int(anchor["sequence"]), str(anchor["entry_hash"]), str(anchor["at"])
+        signature = base64.b64decode(anchor["signature"])
+    except (KeyError, TypeError, ValueError):
+        return "not an anchor (sequence, entry_hash, at and signature are needed)"
+    try:
+        # Checked with our own key, not the one the anchor names: a forger would name theirs.
+        anchor_key().public_key().verify(signature, _anchor_message(sequence, entry_hash, at))
+    except InvalidSignature:
+        return f"anchor of entry {sequence} ({at}): signature does not match (forged or altered anchor)"
+    stored = AuditEvent.objects.filter(sequence=sequence).values_list("entry_hash", flat=True).first()
+    if stored is None:
+        newest = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+        return f"entry {sequence}, anchored at {at}, is gone: the log ends at entry {newest} (its tail was cut)"
+    if not hmac.compare_digest(stored, entry_hash):
+        return f"entry {sequence} is not the entry anchored at {at}: the chain was rewritten from there or before"
+    return None

@@ -226,6 +226,8 @@ RIGHTSFIRST_RETIRED_KEYS_DIR = DATA_DIR / "retired-keys"
 # The blind-index root key: separate from the master key, so that each can be replaced alone.
 RIGHTSFIRST_INDEX_KEY_FILE = DATA_DIR / "index.key"
 RIGHTSFIRST_AUDIT_KEY_FILE = DATA_DIR / "audit.key"
+# Signs the audit log's anchors (audit.make_anchor); keep a copy of the public key with the anchors.
+RIGHTSFIRST_ANCHOR_KEY_FILE = DATA_DIR / "anchor.key"
 # Encrypts backups only (key separation): `rightsfirst backup` creates it on first use.
 RIGHTSFIRST_BACKUP_KEY_FILE = DATA_DIR / "backup.key"
 # The jurisdiction profile the engine applies (see `rightsfirst framework parameters`).

