@@ -799,3 +799,36 @@ def test_nothing_is_written_to_an_erased_case_by_an_act_that_read_it_before(
     with pytest.raises(erasure.CaseErased):
         stale_case.save()
     assert Case.objects.get(pk=case.pk).erased_at is not None
+
+
+def test_only_the_holding_agency_lifts_a_hold(make_case: Any, users: dict[str, Any], agencies: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from rightsfirst.web.models import Membership
+    from rightsfirst.web.roles import Role
+    from tests.web.conftest import sign_in
+
+    case = make_case(ADULT_SITUATION)
+    consent = workflow.record_consent(
+        users["case_worker"],
+        case,
+        agreed_to="Legal aid for the claim (fictional)",
+        purpose="referral",
+        information_language="en",
+        given_by="person",
+        given_on=today(),
+    )
+    workflow.refer(users["case_worker"], case, agencies["legal"], consent, "compensation claim")
+    adviser = get_user_model().objects.create_user(username="legal_aid_adviser", password="x" * 16)
+    Membership.objects.create(user=adviser, agency=agencies["legal"], role=Role.LEGAL_ADVISER)
+    outside = sign_in(Client(), adviser)
+    url = reverse("case_hold", args=[case.reference])
+    # Placing a hold from the agency the case was referred to is allowed (it keeps records) ...
+    assert outside.post(url, {"hold": "set", "reason": "Proceedings expected in spring"}).status_code == 302
+    case.refresh_from_db()
+    assert case.legal_hold
+    # ... lifting it, which lets the schedule erase the case, is not.
+    assert outside.post(url, {"hold": "lift", "reason": "No longer needed by us"}).status_code == 403
+    case.refresh_from_db()
+    assert case.legal_hold

@@ -152,7 +152,7 @@ def share_request(request: HttpRequest, reference: str) -> HttpResponse:
 def location_request(request: HttpRequest, reference: str) -> HttpResponse:
     """Ask for approval to see where the person lives (the next identity view shows it, once)."""
     case = access.case_for(request.user, reference)
-    if "address" not in access.identity_fields_for(request.user, case):
+    if case.erased_at is not None or "address" not in access.identity_fields_for(request.user, case):
         raise PermissionDenied
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

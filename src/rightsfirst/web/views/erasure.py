@@ -87,6 +87,11 @@ def case_hold(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "case.hold")
     form = HoldForm(request.POST)
     lifting = request.POST.get("hold") == "lift"
+    membership = access.membership_of(request.user)
+    if lifting and (membership is None or membership.agency_id != case.holding_agency_id):
+        # Lifting a hold lets the schedule erase the case: only the agency that holds it may.
+        # Any agency working on the case may place one (e.g. legal aid expecting proceedings).
+        raise PermissionDenied
     if not form.is_valid():
         errors = "; ".join(str(error) for error in form.errors.get("reason", []))
         messages.error(request, _("Nothing was changed. Reason: %(errors)s") % {"errors": errors})
