@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management.commands import flush
 from django.db import connections, transaction
 from django.test import Client
@@ -138,6 +139,9 @@ def _flush_past_the_audit_guard() -> Iterator[None]:
 def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     # A fast hasher: the real one is slow by design, and every test creates its users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The API's per-token limit would stop the fuzzing and matrix runs; its own tests set it.
+    settings.RIGHTSFIRST_API_RATE = None
+    cache.clear()  # token ids repeat from test to test: no count carries over
     settings.RIGHTSFIRST_MASTER_KEY_FILE = tmp_path / "master.key"
     settings.RIGHTSFIRST_RETIRED_KEYS_DIR = tmp_path / "retired-keys"
     settings.RIGHTSFIRST_INDEX_KEY_FILE = tmp_path / "index.key"

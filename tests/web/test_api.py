@@ -103,6 +103,40 @@ def test_a_valid_token_is_marked_as_used(
     assert record.last_used_at is not None
 
 
+def test_each_token_has_its_own_request_limit_and_is_told_when_to_retry(
+    settings: Any, users: dict[str, Any], tokens: dict[str, str], api_for: Callable[[str], Api]
+) -> None:
+    settings.RIGHTSFIRST_API_RATE = (3, 60)
+    worker = api_for("case_worker")
+    assert [worker.get("/cases").status_code for _ in range(3)] == [200, 200, 200]
+    refused = worker.get("/cases")
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Retry-After" in refused.json()["detail"]
+    # Another token, even of the same user, counts on its own.
+    _, second = ApiToken.issue(users["case_worker"], "second integration")
+    assert Api(second).get("/cases").status_code == 200
+    assert api_for("legal_adviser").get("/cases").status_code == 200
+    # An unknown token is refused as unauthenticated before it is counted.
+    assert Api("not-a-token").get("/cases").status_code == 401
+
+
+def test_the_request_limit_counts_concurrent_requests_exactly(settings: Any, tokens: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.test import RequestFactory
+
+    from rightsfirst.web.views.api import TokenRateLimit
+
+    settings.RIGHTSFIRST_API_RATE = (25, 3600)
+    limit = TokenRateLimit()
+    request = RequestFactory().get("/api/cases")
+    request.api_token_id = 4242  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(8) as pool:
+        allowed = list(pool.map(lambda _: limit.allow_request(request), range(200)))
+    assert allowed.count(True) == 25
+
+
 def test_token_calls_need_no_csrf_token(case: Case, tokens: dict[str, str]) -> None:
     api = Api(tokens["case_worker"], Client(enforce_csrf_checks=True))
     response = api.post(f"/cases/{case.reference}/screenings", ADULT_SITUATION)

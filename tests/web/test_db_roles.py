@@ -7,6 +7,7 @@ shows what the application's credentials can and cannot do. The rest runs on SQL
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -369,3 +370,52 @@ def test_an_application_role_that_owns_something_is_refused_and_nothing_is_appli
         # One transaction: the owner role and the schema made before the refusal are gone again.
         assert admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [db["owner"]]).fetchone() == (0,)
         assert admin.execute("SELECT to_regnamespace('rightsfirst')").fetchone() == (None,)
+
+
+PG = "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("settings_dict", "refused"),
+    [
+        ({"ENGINE": PG, "HOST": "db.example.org", "OPTIONS": {"sslmode": "verify-full"}}, False),
+        ({"ENGINE": PG, "HOST": "db.example.org", "OPTIONS": {"sslmode": "require"}}, True),
+        ({"ENGINE": PG, "HOST": "db.example.org", "OPTIONS": {"sslmode": "verify-ca"}}, True),
+        ({"ENGINE": PG, "HOST": "10.0.0.7", "OPTIONS": {}}, True),  # libpq's default is "prefer"
+        ({"ENGINE": PG, "HOST": "127.0.0.1", "OPTIONS": {}}, False),
+        ({"ENGINE": PG, "HOST": "", "OPTIONS": {}}, False),
+        ({"ENGINE": PG, "HOST": "/var/run/postgresql", "OPTIONS": {}}, False),
+        ({"ENGINE": "django.db.backends.sqlite3", "HOST": "", "OPTIONS": {}}, False),
+    ],
+)
+def test_a_remote_database_without_certificate_verification_is_an_error(settings_dict, refused):
+    messages = checks.transport_messages("default", settings_dict)
+    if refused:
+        assert _ids(messages) == {"rightsfirst.E106"}
+        assert messages[0].is_serious()
+    else:
+        assert messages == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected_mode", "refused"),
+    [
+        ("postgres://app@db.example.org:5432/rightsfirst", "verify-full", False),
+        ("postgres://app@db.example.org:5432/rightsfirst?sslmode=require", "require", True),
+        ("postgres://app@127.0.0.1:5432/rightsfirst", None, False),
+    ],
+)
+def test_production_settings_verify_a_remote_servers_certificate_by_default(tmp_path, url, expected_mode, refused):
+    # A fresh interpreter: the production settings read DATABASE_URL once, at import.
+    script = (
+        "import json\n"
+        "from rightsfirst.web import settings_production as s\n"
+        "from rightsfirst.web.checks import transport_messages\n"
+        "db = s.DATABASES['default']\n"
+        "print(json.dumps([db.get('OPTIONS', {}).get('sslmode'), [m.id for m in transport_messages('default', db)]]))\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "RIGHTSFIRST_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    mode, ids = json.loads(result.stdout.strip().splitlines()[-1])
+    assert mode == expected_mode
+    assert (ids == ["rightsfirst.E106"]) is refused

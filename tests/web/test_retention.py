@@ -832,3 +832,25 @@ def test_only_the_holding_agency_lifts_a_hold(make_case: Any, users: dict[str, A
     assert outside.post(url, {"hold": "lift", "reason": "No longer needed by us"}).status_code == 403
     case.refresh_from_db()
     assert case.legal_hold
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", (120, 60)), ("30/second", (30, 1)), ("5000/day", (5000, 86400)), ("0", None)],
+)
+def test_the_api_rate_is_read_from_the_environment(monkeypatch, raw, expected):
+    from rightsfirst.web.settings import api_rate_from_environment
+
+    monkeypatch.setenv("RIGHTSFIRST_API_RATE", raw)
+    assert api_rate_from_environment() == expected
+
+
+@pytest.mark.parametrize("raw", ["many", "-5/minute", "10/fortnight", "10", "0/minute"])
+def test_a_bad_api_rate_stops_the_application_saying_what_is_allowed(monkeypatch, raw):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from rightsfirst.web.settings import api_rate_from_environment
+
+    monkeypatch.setenv("RIGHTSFIRST_API_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match="120/minute"):
+        api_rate_from_environment()

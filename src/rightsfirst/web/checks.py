@@ -4,7 +4,9 @@ They warn when the database would let history be rewritten or acknowledged write
 - the application connects to PostgreSQL as a superuser (who can skip triggers) or as the
   owner of the audit table (who can disable them), or with the right to change audit rows;
 - the audit table's append-only triggers (migration 0006) are missing or disabled;
-- PostgreSQL runs with fsync, full_page_writes or synchronous_commit off.
+- PostgreSQL runs with fsync, full_page_writes or synchronous_commit off;
+- and, as an error, the application would reach a PostgreSQL server on another host without
+  verifying its certificate (sslmode other than verify-full): identity crosses that link.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.checks import CheckMessage, Tags, register
+from django.core.checks import Error as CheckError
 from django.core.checks import Warning as CheckWarning
 from django.db import DatabaseError, connections
 
@@ -35,6 +38,7 @@ def check_databases(
     messages: list[CheckMessage] = []
     for alias in databases if databases is not None else connections:
         connection = connections[alias]
+        messages += transport_messages(alias, connection.settings_dict)
         try:
             if connection.vendor == "postgresql":
                 messages += _postgresql(connection, alias)
@@ -156,5 +160,40 @@ def durability_messages(alias: str, settings: Mapping[str, str]) -> list[CheckMe
             hint="Set fsync, full_page_writes and synchronous_commit to on in postgresql.conf "
             "(and for the application's role: ALTER ROLE ... RESET synchronous_commit).",
             id="rightsfirst.W105",
+        )
+    ]
+
+
+# Hosts the connection never leaves the machine for: a Unix socket directory or loopback.
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def is_remote_postgresql(settings_dict: Mapping[str, Any]) -> bool:
+    """True when this database is PostgreSQL reached over the network (not a socket or loopback)."""
+    host = str(settings_dict.get("HOST") or "")
+    return str(settings_dict.get("ENGINE", "")).endswith("postgresql") and not (
+        host in LOCAL_HOSTS or host.startswith("/")
+    )
+
+
+def transport_messages(alias: str, settings_dict: Mapping[str, Any]) -> list[CheckMessage]:
+    """An error when a remote PostgreSQL server would be used without full certificate verification.
+
+    "require" encrypts but accepts any certificate, so whoever sits on the path can pose as the
+    server and read every identity that crosses it; only verify-full checks both the certificate
+    chain and the host name.
+    """
+    if not is_remote_postgresql(settings_dict):
+        return []
+    mode = str((settings_dict.get("OPTIONS") or {}).get("sslmode", "prefer"))
+    if mode == "verify-full":
+        return []
+    return [
+        CheckError(
+            f"Database {alias!r}: PostgreSQL on {settings_dict.get('HOST')!r} is reached with sslmode={mode}, "
+            "which does not verify the server's certificate and host name.",
+            hint="Add ?sslmode=verify-full&sslrootcert=/path/to/ca.pem to DATABASE_URL (production settings set "
+            "verify-full by default for remote hosts), or connect over a Unix socket or loopback.",
+            id="rightsfirst.E106",
         )
     ]

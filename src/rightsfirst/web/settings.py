@@ -10,6 +10,7 @@ DJANGO_SECRET_KEY     Django's signing key; else a key file
 RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
 RIGHTSFIRST_RETENTION_* retention periods (see RETENTION_DEFAULTS below)
+RIGHTSFIRST_API_RATE  requests one API token may make, e.g. 120/minute (default), 0 for no limit
 """
 
 from __future__ import annotations
@@ -278,6 +279,33 @@ def retention_from_environment() -> dict[str, int]:
 
 
 RIGHTSFIRST_RETENTION = retention_from_environment()
+
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def api_rate_from_environment() -> tuple[int, int] | None:
+    """(requests, seconds) one API token may make; None when RIGHTSFIRST_API_RATE is 0.
+
+    A token copied off an integration server could otherwise page through every case its user
+    may see in seconds; the limit turns that into hours and leaves a trail of refusals.
+    """
+    raw = os.environ.get("RIGHTSFIRST_API_RATE", "").strip() or "120/minute"
+    if raw == "0":
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"RIGHTSFIRST_API_RATE={raw!r}: expected <requests>/<{'|'.join(RATE_PERIODS)}>, e.g. 120/minute, "
+            "or 0 for no limit"
+        )
+    return int(count), RATE_PERIODS[period]
+
+
+# Counted per process in the default (local-memory) cache: with N processes a token can make up
+# to N times this many requests. Configure a shared CACHES backend for one exact count.
+RIGHTSFIRST_API_RATE = api_rate_from_environment()
 
 LOGGING = {
     "version": 1,

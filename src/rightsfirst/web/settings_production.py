@@ -4,7 +4,9 @@ Use with DJANGO_SETTINGS_MODULE=rightsfirst.web.settings_production behind a TLS
 proxy that sets X-Forwarded-Proto. `rightsfirst manage check --deploy` is clean with these.
 """
 
+from rightsfirst.web.checks import is_remote_postgresql
 from rightsfirst.web.settings import *  # noqa: F403
+from rightsfirst.web.settings import DATABASES
 
 DEBUG = False
 SECURE_SSL_REDIRECT = True
@@ -17,3 +19,9 @@ SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# A remote PostgreSQL server is reached only with its certificate and host name verified, unless
+# DATABASE_URL names a mode itself (the deploy check then refuses anything weaker).
+for _database_settings in DATABASES.values():
+    if is_remote_postgresql(_database_settings):
+        _database_settings.setdefault("OPTIONS", {}).setdefault("sslmode", "verify-full")

@@ -12,13 +12,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 import math
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import ninja
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template import engines
@@ -30,6 +34,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rightsfirst import engine
@@ -44,6 +49,8 @@ from rightsfirst.web.lifecycle import Stage
 from rightsfirst.web.limits import MAX_PERIOD, MAX_TEXT, date_problem
 from rightsfirst.web.models import ApiToken, Case, Measure, Screening, ServiceEvent
 from rightsfirst.web.roles import may_record_measure
+
+logger = logging.getLogger(__name__)
 
 # --- Authentication --------------------------------------------------------------------------
 
@@ -63,8 +70,47 @@ class TokenAuth(HttpBearer):
         # The rest of the request (middleware included: no-store caching) acts as this user,
         # never as whoever a session cookie on the same request might belong to.
         request.user = record.user
+        request.api_token_id = record.pk  # counted by TokenRateLimit
         access.require(record.user, "api.use")
         return record.user
+
+
+class TokenRateLimit(BaseThrottle):
+    """At most RIGHTSFIRST_API_RATE requests per token in each fixed window; then 429 with Retry-After.
+
+    A counter per token and window, raised with the cache's atomic increment, so two requests of
+    one token in two threads or processes sharing the cache cannot both take the last place (the
+    library's sliding-window throttles read and rewrite a list and keep per-request state on an
+    instance that every thread shares). The rate is read on every request, so settings apply at once.
+    """
+
+    def __init__(self) -> None:
+        self._retry_after = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        """Count this request against its token's window; False once the window is full."""
+        rate = settings.RIGHTSFIRST_API_RATE
+        token_id = getattr(request, "api_token_id", None)
+        if rate is None or token_id is None:
+            return True
+        allowed, period = rate
+        now = time.time()
+        window = int(now // period)
+        key = f"rightsfirst:api-rate:{token_id}:{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            used = 1
+        self._retry_after.seconds = (window + 1) * period - now
+        if used == allowed + 1:
+            logger.warning("API token %s reached its limit of %s requests per %s s", token_id, allowed, period)
+        return used <= allowed
+
+    def wait(self) -> float | None:
+        """Seconds until the token's window ends (sent as Retry-After)."""
+        return getattr(self._retry_after, "seconds", None)
 
 
 # --- Interactive documentation, served without any CDN --------------------------------------
@@ -203,10 +249,12 @@ api = NinjaAPI(
     description=(
         "Pseudonymous access to cases: screening, entitlements, review of measures and services. "
         "Authenticate with `Authorization: Bearer <token>`. A case that does not exist and a case you may "
-        "not see both answer 404. Engine inputs follow the JSON Schemas in docs/schema (situation.v1.json, "
+        "not see both answer 404. Each token may make a limited number of requests per minute (429 with "
+        "Retry-After beyond it). Engine inputs follow the JSON Schemas in docs/schema (situation.v1.json, "
         "measure.v1.json); results follow the result schemas there."
     ),
     auth=TokenAuth(),
+    throttle=[TokenRateLimit()],
     parser=StrictJSONParser(),
     # Swagger UI would otherwise send the schema's address to its public validator for a badge.
     docs=LocalSwagger(settings={"validatorUrl": None}),
@@ -252,6 +300,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400 and cause is not None:
         message = _("The request body is not valid JSON (%(problem)s).") % {"problem": _parse_problem(cause)}
         return _error(request, [{"loc": ["body"], "msg": message, "allowed": []}], 400)
+    if exc.status_code == 429:
+        message = _("This token has made as many requests as it may for now; wait as many seconds as Retry-After says.")
+        return _error(request, message, 429)
     return _error(request, str(exc), exc.status_code)
 
 
