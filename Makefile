@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run examples browser-deps test lint typecheck security crash-test bench bench-web compiled docs clean
+.PHONY: run examples browser-deps test lint typecheck security sbom lock crash-test bench bench-web compiled docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rightsfirst needs Python 3.11 or newer")'
@@ -45,8 +45,22 @@ typecheck: $(STAMP)
 ## on requirements.lock, detect-secrets over the tracked files against .secrets.baseline, key files
 ## kept out of git. Where no vulnerability database can be reached the audit fails, saying so;
 ## RIGHTSFIRST_VULN_DB_OPTIONAL=1 accepts that (still said loudly).
-security: $(STAMP)
+security: $(STAMP) sbom
 	$(BIN)/python tools/security.py
+
+## A CycloneDX software bill of materials of every pinned dependency, with its hashes, in build/.
+sbom: $(STAMP)
+	@mkdir -p build
+	$(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --output-reproducible --of JSON \
+		-o build/sbom.cdx.json requirements.lock 2>/dev/null
+	@echo "sbom: build/sbom.cdx.json"
+
+## Re-resolve requirements.lock from pyproject.toml: every pin with its sha256 hashes, so that pip
+## refuses a file that differs from the one locked. Pins already in the lock are kept; to move
+## one, delete its lines first (or add --upgrade-package NAME).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--strip-extras --extra dev --extra postgres -o requirements.lock pyproject.toml
 
 ## Crash safety (about a minute): gunicorn killed mid-load three times on SQLite and, when one is
 ## reachable, PostgreSQL; no acknowledged write may be lost (tests/reliability, marked slow).

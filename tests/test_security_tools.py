@@ -226,3 +226,50 @@ def test_key_files_must_be_ignored_and_never_tracked(repo: Path) -> None:
 def test_this_repository_keeps_its_key_files_out_of_git() -> None:
     tracked = security.tracked_files(security.ROOT)
     assert security.ignore_problems(tracked, security.ROOT) == []
+
+
+# --- The lock file and the bill of materials ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _locked_pins() -> dict[str, list[str]]:
+    """Each pinned requirement of requirements.lock with its hashes."""
+    pins: dict[str, list[str]] = {}
+    current = None
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            assert "==" in stripped, f"not an exact pin: {stripped}"
+            current = stripped.split("==")[0].lower()
+            pins[current] = []
+        elif stripped.startswith("--hash=sha256:"):
+            assert current is not None
+            pins[current].append(stripped.removeprefix("--hash=sha256:").rstrip(" \\"))
+    return pins
+
+
+def test_every_pin_in_the_lock_has_a_sha256_hash() -> None:
+    pins = _locked_pins()
+    assert len(pins) > 100
+    assert not [name for name, hashes in pins.items() if not hashes]
+    assert all(len(value) == 64 for hashes in pins.values() for value in hashes)
+
+
+def test_the_bill_of_materials_lists_every_locked_package(tmp_path: Path) -> None:
+    output = tmp_path / "sbom.json"
+    tool = Path(sys.executable).parent / "cyclonedx-py"
+    subprocess.run(
+        [str(tool), "requirements", "--pyproject", str(ROOT / "pyproject.toml"), "--of", "JSON", "-o", str(output)]
+        + [str(ROOT / "requirements.lock")],
+        check=True,
+        capture_output=True,
+    )
+    bom = json.loads(output.read_text())
+    assert bom["metadata"]["component"]["name"] == "rightsfirst"
+    listed = {item["name"].lower().replace("_", "-"): item["version"] for item in bom["components"]}
+    locked = _locked_pins()
+    assert set(listed) == {name.replace("_", "-") for name in locked}
+    assert all(item["purl"].startswith("pkg:pypi/") for item in bom["components"])

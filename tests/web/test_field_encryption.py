@@ -23,7 +23,9 @@ AGREED = "Share the case with Fenwyck legal aid"
 PURPOSE = "Representation at the Quarnley hearing"
 JUSTIFICATION = "Court order from the Ostermere tribunal, pending appeal"
 PLAN = "Screens and a separate waiting room at the Tillingham court"
-NARRATIVE = ("Brackenvale", "Lowthorpe", "Fenwyck", "Quarnley", "Ostermere", "Tillingham")
+# The engine's own free-text fact, asked for where a review needs reasons.
+REASONS = "The guardian from Wexcombe was found only after the hearing"
+NARRATIVE = ("Brackenvale", "Lowthorpe", "Fenwyck", "Quarnley", "Ostermere", "Tillingham", "Wexcombe")
 
 
 def raw_values() -> list[tuple[str, str, Any]]:
@@ -71,7 +73,13 @@ def narrative_case(make_case: Any, users: dict[str, Any], agencies: dict[str, An
         users["guardian"],
         case,
         "best_interests_determination",
-        {"conducted": True, "child_views_heard": True, "multidisciplinary": True, "purpose": "care"},
+        {
+            "conducted": True,
+            "child_views_heard": True,
+            "multidisciplinary": True,
+            "purpose": "care",
+            "justification": REASONS,
+        },
         workflow.today(),
         details={"notes": "Spoke with the child in the presence of the guardian"},
     )
@@ -144,6 +152,9 @@ def test_narrative_fields_are_sealed_and_read_back_decrypted(make_case, users, a
     assert proceeding.details == {"started_on": workflow.today().isoformat()}
     assert proceeding.narrative_details == {"protection_measures": PLAN}
     assert proceeding.all_details()["protection_measures"] == PLAN
+    determination = Measure.objects.get(case=case, measure_type="best_interests_determination")
+    assert "justification" not in determination.facts
+    assert determination.engine_facts["justification"] == REASONS
 
 
 def test_only_coded_details_stay_in_clear():
@@ -379,7 +390,7 @@ def test_migration_converts_existing_rows_and_goes_back(settings):
         case=case,
         measure_type="return",
         decided_on=dt.date(2026, 1, 7),
-        facts={},
+        facts={"justification": REASONS},
         outcome="violation",
         review={},
         framework_version="x",
@@ -401,11 +412,12 @@ def test_migration_converts_existing_rows_and_goes_back(settings):
     assert Referral.objects.get(case=converted).purpose == PURPOSE
     measure = Measure.objects.get(case=converted)
     assert measure.override_justification == JUSTIFICATION
-    assert measure.details == {"destination_country": "XX"} and measure.narrative_details == {
-        "reintegration_plan": PLAN
-    }
+    assert measure.details == {"destination_country": "XX"}
+    assert measure.narrative_details == {"reintegration_plan": PLAN, "justification": REASONS}
+    assert measure.facts == {} and measure.engine_facts == {"justification": REASONS}
     assert blind_index.search(Case.objects.all(), "maria jose nunez").cases == [converted]
-    assert planted_in_tables(("Núñez", "Brackenvale", "Fenwyck", "Quarnley", "Ostermere", "Tillingham")) == []
+    planted = ("Núñez", "Brackenvale", "Fenwyck", "Quarnley", "Ostermere", "Tillingham", "Wexcombe")
+    assert planted_in_tables(planted) == []
 
     # Running the conversion again changes nothing (a converted case keeps its key and values).
     from importlib import import_module
@@ -437,4 +449,5 @@ def test_migration_converts_existing_rows_and_goes_back(settings):
     old_measure = apps.get_model("casework", "Measure").objects.get()
     assert old_measure.override_justification == JUSTIFICATION
     assert old_measure.details == {"reintegration_plan": PLAN, "destination_country": "XX"}
+    assert old_measure.facts == {"justification": REASONS}
     MigrationExecutor(connection).migrate(latest)

@@ -340,7 +340,7 @@ def _record_hostile_measure(client: Client, case: Case, measure_type: str) -> No
         texts["override_justification"] = reasons
     assert response.status_code == 302, measure_type
     measure = Measure.objects.filter(case=case, measure_type=measure_type).latest("pk")
-    stored = {**measure.facts, **measure.all_details(), "override_justification": measure.override_justification}
+    stored = {**measure.engine_facts, **measure.all_details(), "override_justification": measure.override_justification}
     for name, value in texts.items():
         assert stored[name] in (value, [value]), (measure_type, name)
     page = client.get(reverse("measure_detail", args=[case.reference, measure.pk])).content.decode()
@@ -717,7 +717,7 @@ def test_api_free_text_is_kept_verbatim_and_shown_escaped_on_the_pages(
     response = api(f"/cases/{ref}/measures", measure)
     assert response.status_code == 201
     saved = Measure.objects.get(pk=response.json()["id"])
-    assert saved.facts["justification"] == ATTRIBUTE and saved.all_details() == measure["details"]
+    assert saved.engine_facts["justification"] == ATTRIBUTE and saved.all_details() == measure["details"]
     situation = {**ADULT_SITUATION, "person": {"stated_age": 16, "indications_of_minority": [SCRIPT, ATTRIBUTE]}}
     response = api(f"/cases/{ref}/screenings", situation)
     assert response.status_code == 201

@@ -208,7 +208,8 @@ def test_a_measure_needing_a_justification_asks_for_it_then_saves(make_case, cli
     assert response.status_code == 302
     measure = Measure.objects.get(case=case)
     assert measure.outcome == "requires_justification" and not measure.overridden
-    assert measure.facts["justification"] == "Specific, credible threat."
+    assert measure.engine_facts["justification"] == "Specific, credible threat."
+    assert "justification" not in measure.facts  # sealed with the details, never in the clear column
 
 
 def test_reviewing_saves_nothing_and_answers_htmx_with_the_panel_alone(make_case, client_for):

@@ -85,7 +85,7 @@ def test_the_demo_has_one_login_per_role_and_about_fifty_varied_cases_and_a_seco
     # Every other measure passed the review, with a justification where one was asked for.
     assert not Measure.objects.filter(outcome="violation", overridden=False).exists()
     for measure in Measure.objects.filter(outcome="requires_justification"):
-        assert measure.facts["justification"].strip()
+        assert measure.engine_facts["justification"].strip()
     assert ServiceEvent.objects.filter(status="refused").exists()
     assert Referral.objects.filter(to_agency__kind="referral_mechanism").exists()
 

@@ -70,7 +70,7 @@ def case_data(case: Any, exclude_measure: Any = None) -> dict[str, Any]:
 
 def stored_measures(case: Any) -> list[engine.Measure]:
     return [
-        engine.measure_from_data(measure_data(item.measure_type, item.decided_on, item.facts))
+        engine.measure_from_data(measure_data(item.measure_type, item.decided_on, item.facts_for_review()))
         for item in case.measures.all()
     ]
 

@@ -142,6 +142,7 @@ INVENTORY: dict[str, tuple[str, str]] = {
     "Measure.framework_version": (CASE, "which law was applied"),
     "Measure.overridden": (CASE, "recorded despite a violation; counted for oversight"),
     "Measure.override_justification_sealed": (NARRATIVE, "why the override"),
+    "Measure.has_justification": (CASE, "whether reasons were recorded where the review asked (text sealed)"),
     "Measure.overridden_by": (STAFF, "accountability"),
     "Measure.agency": (CASE, "which agency decided"),
     "Measure.recorded_by": (STAFF, "accountability"),

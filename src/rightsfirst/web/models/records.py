@@ -45,6 +45,12 @@ def _code_like(value: Any) -> bool:
     return False
 
 
+# The engine's measure fact that holds free text: the reasons given where a review asks for them.
+# Stored sealed with the narrative details, never in the clear `facts` column.
+JUSTIFICATION = "justification"
+RECORDED_SEALED = "(recorded; sealed)"
+
+
 def split_details(details: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Measure details as (kept in clear, sealed): see CLEAR_DETAILS."""
     clear: dict[str, Any] = {}
@@ -99,6 +105,9 @@ class Measure(SealedRecord):
         default=dict, blank=True, help_text="Further coded details the engine does not use (free text is sealed)."
     )
     details_text_sealed = sealed_column()
+    has_justification = models.BooleanField(
+        default=False, help_text="Whether reasons were recorded for the review (the text is sealed in the details)."
+    )
     outcome = models.CharField(max_length=30, choices=Outcome.choices)
     review = models.JSONField(help_text="The engine's review, as JSON, when the measure was saved.")
     framework_version = models.CharField(max_length=40)
@@ -117,11 +126,34 @@ class Measure(SealedRecord):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Details given when the measure is made are split at once: coded ones stay in `details`,
-        # the rest is sealed. Rows loaded from the database are already split.
+        # the rest is sealed; so is the engine's free-text `justification` fact. Rows loaded from
+        # the database are already split.
         given = kwargs.pop("details", None) if not args else None
         super().__init__(*args, **kwargs)
         if given is not None:
             self.set_details(given)
+        if not args and isinstance(self.facts, dict) and JUSTIFICATION in self.facts:
+            justification = self.facts[JUSTIFICATION]
+            self.facts = {name: value for name, value in self.facts.items() if name != JUSTIFICATION}
+            if justification:
+                self.narrative_details = {**self.narrative_details, JUSTIFICATION: justification}
+                self.has_justification = True
+
+    @property
+    def engine_facts(self) -> dict[str, Any]:
+        """The facts as they were reviewed: the coded facts and the sealed justification (decrypted), if any."""
+        if not self.has_justification:
+            return dict(self.facts)
+        return {**self.facts, JUSTIFICATION: self.narrative_details.get(JUSTIFICATION, "")}
+
+    def facts_for_review(self) -> dict[str, Any]:
+        """The facts for reviewing the case again, without decrypting anything.
+
+        The rules only ask whether reasons were recorded, never what they say, so a stored measure
+        stands for its justification with a fixed text; pages that show the reasons use
+        `engine_facts`.
+        """
+        return {**self.facts, JUSTIFICATION: RECORDED_SEALED} if self.has_justification else dict(self.facts)
 
     @property
     def override_justification(self) -> str:
@@ -148,8 +180,11 @@ class Measure(SealedRecord):
         self.details, self.narrative_details = split_details(details)
 
     def all_details(self) -> dict[str, Any]:
-        """Every detail, coded and free text (decrypts the free text: only for pages that show it)."""
-        return {**self.details, **self.narrative_details}
+        """Every detail, coded and free text (decrypts the free text: only for pages that show it).
+
+        The justification is a fact (see `engine_facts`), not a detail, though sealed with them."""
+        narrative = {name: value for name, value in self.narrative_details.items() if name != JUSTIFICATION}
+        return {**self.details, **narrative}
 
 
 class ServiceEvent(SealedRecord):

@@ -616,7 +616,7 @@ def measure_out(measure: Measure) -> dict[str, Any]:
         "id": measure.pk,
         "type": measure.measure_type,
         "decided_on": measure.decided_on,
-        "facts": measure.facts,
+        "facts": measure.engine_facts,
         "details": measure.all_details(),
         "outcome": measure.outcome,
         "overridden": measure.overridden,

@@ -81,6 +81,8 @@ def present_measure(measure: Measure) -> dict[str, Any]:
         "label": type_label(measure.measure_type),
         "facts": fact_rows(measure.measure_type, measure.facts),
         "details": detail_rows(measure.all_details()),
+        # Decrypted only here, where it is shown (the sealed reasons the review asked for).
+        "justification": measure.engine_facts.get("justification", "") if measure.has_justification else "",
     }
 
 
