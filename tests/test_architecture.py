@@ -9,6 +9,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "src" / "rightsfirst"
 PURE = [*sorted((PACKAGE / "engine").glob("*.py")), *sorted((PACKAGE / "framework").glob("*.py"))]
+MONITORING = sorted((PACKAGE / "monitoring").rglob("*.py"))
 
 
 def _imports(path: Path) -> set[str]:
@@ -24,6 +25,14 @@ def _imports(path: Path) -> set[str]:
 
 def test_the_engine_and_framework_never_import_django() -> None:
     for path in PURE:
+        assert "django" not in _imports(path), path
+
+
+def test_monitoring_never_imports_django() -> None:
+    # Indicators, disclosure control and exchange take records in and give tables out; the web
+    # application extracts the records and shows the tables.
+    assert MONITORING
+    for path in MONITORING:
         assert "django" not in _imports(path), path
 
 

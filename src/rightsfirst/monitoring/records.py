@@ -1,0 +1,118 @@
+"""The monitoring records: the de-identified facts every indicator and export is computed from.
+
+Two tables, held column by column (Arrow), so that a million cases fit in memory and a columnar
+engine can scan them:
+
+- **cases**: one row per case (person). Dimensions for disaggregation (`RPG.G3.2`–`G3.3`: age
+  band, sex, nationality, form of exploitation, agency, region) and the dates of the steps.
+- **measures**: one row per measure or decision recorded about the person, with the coded facts
+  the indicators count (detained? conditional on cooperation? risk assessed before return? …)
+  and the engine's review of it (outcome, override, the rules that found a violation).
+
+No column holds a name, a reference, a date of birth, an address or free text. `case_key` is a
+number that means nothing outside one extraction: it only joins the two tables.
+
+Age bands are CTDC's (the field's practice for published data; HTCDS itself has none).
+Values not known are `None` (null), never a guessed default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+# CTDC's age bands (k-anonymised and synthetic codebooks), as CTDC writes them.
+AGE_BANDS = ("0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+")
+CHILD_AGE_BANDS = frozenset({"0--8", "9--17"})
+SEXES = ("female", "male", "other")
+# The engine's forms of exploitation (rightsfirst.engine.inputs.PURPOSES); a case may have several.
+FORMS = (
+    "sexual_exploitation",
+    "exploitation_of_prostitution",
+    "forced_labour",
+    "forced_services",
+    "slavery",
+    "practices_similar_to_slavery",
+    "servitude",
+    "removal_of_organs",
+    "forced_marriage",
+    "forced_begging",
+    "forced_criminality",
+    "debt_bondage",
+    "other_exploitation",
+)
+STAGES = (
+    "referred",
+    "screening",
+    "presumed_victim",
+    "identified",
+    "recovery_and_reflection",
+    "support",
+    "legal_proceedings",
+    "durable_solution",
+    "closed",
+)
+# The screening finding of the engine (rightsfirst.engine.screening).
+FINDINGS = ("established", "presumed", "insufficient_information", "smuggling_only", "not_established")
+OUTCOMES = ("ok", "requires_justification", "violation")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a monitoring table: its name, Arrow type and meaning (for docs and checks)."""
+
+    name: str
+    type: pa.DataType
+    meaning: str
+    dimension: bool = False  # may be used to disaggregate a published table
+
+
+CASE_COLUMNS: tuple[Column, ...] = (
+    Column("case_key", pa.int64(), "joins a case to its measures; meaningless outside one extraction"),
+    Column("referred_on", pa.date32(), "the day the case was referred: places the case in a period"),
+    Column("agency", pa.string(), "the holding agency's name", dimension=True),
+    Column("region", pa.string(), "the region where the case is held (the agency's region)", dimension=True),
+    Column("stage", pa.string(), "the case's stage now (STAGES)", dimension=True),
+    Column("finding", pa.string(), "the latest screening finding (FINDINGS), null if not screened"),
+    Column("presumed_on", pa.date32(), "the day the person was first treated as a presumed victim"),
+    Column("identified_on", pa.date32(), "the day of the decision identifying the person as a victim"),
+    Column("not_identified_on", pa.date32(), "the day of a negative identification decision"),
+    Column("age_band", pa.string(), "CTDC age band at referral (AGE_BANDS), null if unknown", dimension=True),
+    Column("child", pa.bool_(), "treated as a child (under 18, or presumed so while age is uncertain)", dimension=True),
+    Column("sex", pa.string(), "female, male or other (SEXES); null if unknown", dimension=True),
+    Column("nationality", pa.string(), "ISO 3166-1 alpha-2 code; null if unknown", dimension=True),
+    Column("forms", pa.list_(pa.string()), "forms of exploitation (FORMS); a case may have several", dimension=True),
+    Column("reflection_days", pa.int32(), "length of the recovery and reflection period granted, in days"),
+)
+
+MEASURE_COLUMNS: tuple[Column, ...] = (
+    Column("case_key", pa.int64(), "the case the measure concerns"),
+    Column("measure_type", pa.string(), "the engine's measure type (rightsfirst.engine.measures)"),
+    Column("decided_on", pa.date32(), "the day the measure was decided"),
+    Column("outcome", pa.string(), "the engine's review when it was saved (OUTCOMES)"),
+    Column("overridden", pa.bool_(), "saved over a violation by a coordinator's override"),
+    Column("violated_rules", pa.list_(pa.string()), "ids of the review rules that found a violation"),
+    Column("facts", pa.string(), "the measure's coded facts as JSON (no free text; justification left out)"),
+)
+
+
+def case_schema() -> pa.Schema:
+    """The Arrow schema of the cases table."""
+    return pa.schema([pa.field(column.name, column.type) for column in CASE_COLUMNS])
+
+
+def measure_schema() -> pa.Schema:
+    """The Arrow schema of the measures table."""
+    return pa.schema([pa.field(column.name, column.type) for column in MEASURE_COLUMNS])
+
+
+def age_band(years: int | None) -> str | None:
+    """The CTDC band of an age in whole years; None when unknown or impossible."""
+    if years is None or years < 0 or years > 130:
+        return None
+    bounds = ((8, "0--8"), (17, "9--17"), (20, "18--20"), (23, "21--23"), (26, "24--26"), (29, "27--29"))
+    for upper, band in bounds:
+        if years <= upper:
+            return band
+    return "30--38" if years <= 38 else "39--47" if years <= 47 else "48+"
