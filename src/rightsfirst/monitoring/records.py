@@ -3,7 +3,7 @@
 Two tables, held column by column (Arrow), so that a million cases fit in memory and a columnar
 engine can scan them:
 
-- **cases**: one row per case (person). Dimensions for disaggregation (`RPG.G3.2`–`G3.3`: age
+- **cases**: one row per case (person). Dimensions for disaggregation (`RPG.G3.2`, `RPG.G3.3`: age
   band, sex, nationality, form of exploitation, agency, region) and the dates of the steps.
 - **measures**: one row per measure or decision recorded about the person, with the coded facts
   the indicators count (detained? conditional on cooperation? risk assessed before return? …)
