@@ -1,6 +1,6 @@
 """Count tables: what indicators produce and disclosure control protects.
 
-A count table crosses one indicator's counts by at most two dimensions (rows × columns), with
+A count table crosses one indicator's counts by at most two dimensions (rows by columns), with
 its margins. Cells are whole numbers of persons (or of measures, as the indicator says). A
 published table carries, for each cell, either its count or the mark that it was suppressed,
 and why (primary: below the minimum cell size; secondary: to stop a primary one being worked
@@ -31,7 +31,7 @@ class CountTable:
     `cells` maps (row value, column value) to a count, with TOTAL standing for a margin:
     (r, TOTAL) is row r's total, (TOTAL, c) column c's, (TOTAL, TOTAL) the grand total. A table
     with one dimension has the single column TOTAL; with none, just (TOTAL, TOTAL).
-    Every combination of `rows` × `columns` (each with TOTAL) must be present, zeros included.
+    Every combination of `rows` and `columns` (each with TOTAL) must be present, zeros included.
     """
 
     table_id: str  # unique in a release, e.g. "detained_presumed_victims/by_age_band_and_sex"
