@@ -32,6 +32,11 @@ class CountTable:
     (r, TOTAL) is row r's total, (TOTAL, c) column c's, (TOTAL, TOTAL) the grand total. A table
     with one dimension has the single column TOTAL; with none, just (TOTAL, TOTAL).
     Every combination of `rows` and `columns` (each with TOTAL) must be present, zeros included.
+
+    A dimension may be *overlapping*: a person can belong to several of its values (a case has
+    several forms of exploitation). Along such a dimension the total is the number of distinct
+    persons, not the sum of the cells, so it gives no linear equation between them; the
+    `row_overlap` / `column_overlap` flags say so, for disclosure control and for readers.
     """
 
     table_id: str  # unique in a release, e.g. "detained_presumed_victims/by_age_band_and_sex"
@@ -41,6 +46,8 @@ class CountTable:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     cells: Mapping[tuple[str, str], int]
+    row_overlap: bool = False
+    column_overlap: bool = False
 
     def count(self, row: str, column: str) -> int:
         """The count of one cell (TOTAL for a margin)."""
