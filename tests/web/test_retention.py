@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from rightsfirst.monitoring.records import age_band
 from rightsfirst.web import access, adapter, audit, crypto, erasure, retention, workflow
 from rightsfirst.web.models import (
     AuditEvent,
@@ -186,7 +187,7 @@ def test_past_retention_the_key_identity_and_free_text_are_destroyed_and_the_fac
     assert measure.details["started_on"] and measure.facts["proceeding"] == "criminal"
     # The anonymised facts statistics need are all still there.
     assert (person.sex, person.nationality) == ("female", "XX")
-    assert case.age_band == "25-34"
+    assert case.age_band == "30--38"
     assert (case.stage, case.finding, case.forms_of_exploitation) == ("closed", "established", "forced_labour")
     screening = Screening.objects.get(case=case)
     assert screening.situation["purposes"] == ["forced_labour"] and screening.situation["means"] == ["deception"]
@@ -395,23 +396,26 @@ def test_a_changed_period_changes_what_is_due(make_case: Any, users: dict[str, A
     assert [due.reference for due in retention.review(today()).due] == [case.reference]
 
 
-def test_age_bands() -> None:
-    assert [erasure.age_band(age) for age in (0, 11.9, 12, 17, 17.5, 18, 34, 35, 49, 50, 90)] == [
-        "0-11",
-        "0-11",
-        "12-17",
-        "12-17",
-        "12-17",
-        "18-24",
-        "25-34",
-        "35-49",
-        "35-49",
-        "50+",
-        "50+",
+def test_age_bands_are_the_statistics_bands() -> None:
+    # One concept, one name: what an erased case keeps is the band the statistics publish.
+    assert [age_band(age) for age in (0, 8.9, 9, 17, 17.5, 18, 29, 30, 47, 48, 90)] == [
+        "0--8",
+        "0--8",
+        "9--17",
+        "9--17",
+        "9--17",
+        "18--20",
+        "27--29",
+        "30--38",
+        "39--47",
+        "48+",
+        "48+",
     ]
-    assert erasure.band_of_situation({"person": {"stated_age": 16}}) == "12-17"
-    assert erasure.band_of_situation({"person": {"age_range": [14, 16]}}) == "12-17"
+    assert erasure.band_of_situation({"person": {"stated_age": 16}}) == "9--17"
+    assert erasure.band_of_situation({"person": {"age_range": [10, 16]}}) == "9--17"
     assert erasure.band_of_situation({"person": {"age_range": [16, 19]}}) == ""
+    # Presumed a child while the age is uncertain: the range below 18 places her.
+    assert erasure.band_of_situation({"person": {"stated_age": 19, "age_range": [16, 19]}}, True) == "9--17"
     assert erasure.band_of_situation({}) == ""
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from rightsfirst.engine.inputs import MINORITY_INDICATIONS_KNOWN, SITUATION_SPEC
 from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import ObjectSpec
+from rightsfirst.monitoring.records import age_band_of_situation
 from rightsfirst.web import adapter, audit
 from rightsfirst.web.access import membership_of, require
 from rightsfirst.web.models import (
@@ -65,18 +66,10 @@ KEPT_DETAIL_PREFIXES = ("damage_",)  # amounts per head of damage
 KEPT_KINDS = frozenset({"bool", "choice", "choices", "date", "number"})
 # Exact ages are replaced by an age band on the case.
 AGE_FACTS = frozenset({"age", "stated_age", "age_at_action", "age_range", "outcome_age"})
+
+
 # (band, lowest age, highest age or None): wide enough that, with sex and nationality, a band
 # does not point to a person; the child bands follow the child/adult line the law draws at 18.
-AGE_BANDS = (
-    ("0-11", 0, 11),
-    ("12-17", 12, 17),
-    ("18-24", 18, 24),
-    ("25-34", 25, 34),
-    ("35-49", 35, 49),
-    ("50+", 50, None),
-)
-
-
 @dataclass(frozen=True)
 class HoldReason:
     """Why a case may not be erased now. `kind` is "manual", "proceedings" or "shared_identity"."""
@@ -189,29 +182,9 @@ def _kept_detail(key: str) -> bool:
     return key in KEPT_DETAILS or key.startswith(KEPT_DETAIL_PREFIXES)
 
 
-def age_band(age: float | None) -> str:
-    """The band an age falls in ("" when not known)."""
-    if age is None:
-        return ""
-    for band, low, high in AGE_BANDS:
-        if age >= low and (high is None or age < high + 1):
-            return band
-    return ""
-
-
-def band_of_situation(situation: Mapping[str, Any]) -> str:
-    """The age band of a screening's person: the established age, else the stated age, else an
-    estimated range if it lies within one band."""
-    person = situation.get("person") or {}
-    for key in ("age", "stated_age"):
-        if isinstance(person.get(key), (int, float)) and not isinstance(person.get(key), bool):
-            return age_band(float(person[key]))
-    estimate = person.get("age_range")
-    if isinstance(estimate, (list, tuple)) and len(estimate) == 2:
-        low, high = age_band(float(estimate[0])), age_band(float(estimate[1]))
-        if low == high:
-            return low
-    return ""
+def band_of_situation(situation: Mapping[str, Any], treated_as_child: bool = False) -> str:
+    """The age band kept instead of exact ages: the statistics' band (CTDC's), "" when unknown."""
+    return age_band_of_situation(situation, treated_as_child) or ""
 
 
 def structured_facts(spec: ObjectSpec, data: Mapping[str, Any], lists: Mapping[str, frozenset[str]]) -> dict[str, Any]:
@@ -240,7 +213,7 @@ def anonymise_facts(case: Case) -> None:
     """Replace exact ages by an age band on the case and strip free text from the stored facts;
     drop the case's deadlines (no one can act on them for a person no longer known)."""
     latest = case.screenings.order_by("-number").first()
-    band = band_of_situation(latest.situation) if latest is not None else ""
+    band = band_of_situation(latest.situation, case.treated_as_child) if latest is not None else ""
     lists = {
         "indicators": frozenset(adapter.framework().indicators.indicators),
         "indications_of_minority": frozenset(MINORITY_INDICATIONS_KNOWN),
