@@ -18,8 +18,10 @@ do stays the only one), or one of:
 - ANY_ROLE: anyone signed in with a role;
 - NO_ONE: answers "not found" to everyone (a route that exists only so that others can be named).
 
-Routes that touch a case also need the case to be visible to the user (access.visible_cases);
-a case the user may not see answers exactly as a case that does not exist.
+Routes that touch a case also need the case to be visible to the user (access.visible_cases),
+or, for looking only (the "case.view" action), opened to them through their running emergency
+access (access.case_for); a case the user may not see answers exactly as a case that does not
+exist.
 """
 
 from __future__ import annotations
@@ -177,6 +179,16 @@ PAGES: tuple[Route, ...] = (
         narrower={"GET": Narrower.SHARED_LOCATION, "POST": Narrower.SHARED_LOCATION},
     ),
     _route("case_export", get="export.cases", post="export.cases"),
+    # Emergency access: asked by full reference in a POST body (the page names no case); each use
+    # reviewed by a coordinator of the agency holding the case, never its user.
+    _route("emergency_access", get="emergency.access", post="emergency.access"),
+    _route("emergency_reviews", get="emergency.review"),
+    Route(
+        "emergency_review",
+        {"GET": "emergency.review", "POST": "emergency.review"},
+        CASE,
+        narrower={"GET": Narrower.HOLDER, "POST": Narrower.HOLDER},
+    ),
     _route("oversight_alerts", get="oversight.alerts", post="oversight.alerts"),
     # Coordination and oversight.
     _route("dashboard", get="dashboard.deadlines"),

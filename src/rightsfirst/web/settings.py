@@ -214,6 +214,28 @@ CONTENT_SECURITY_POLICY = {
 
 # The two-person rule (approvals.py): an approval is good for one use within this many hours.
 RIGHTSFIRST_APPROVAL_HOURS = 24
+
+
+def whole_number_from_environment(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number setting from the environment variable `name`, or the default when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number from {minimum} to {maximum}")
+    return int(raw)
+
+
+# Emergency ("break-glass") access (emergency.py): how long one opening lasts, and how many a user
+# may hold at once or start in 24 hours before each further one needs a second person's approval.
+# Small on purpose: the limits are what keep an insider from using it to look for someone.
+RIGHTSFIRST_EMERGENCY_ACCESS_MINUTES = whole_number_from_environment(
+    "RIGHTSFIRST_EMERGENCY_ACCESS_MINUTES", 60, 5, 12 * 60
+)
+RIGHTSFIRST_EMERGENCY_ACCESS_AT_ONCE = whole_number_from_environment("RIGHTSFIRST_EMERGENCY_ACCESS_AT_ONCE", 2, 1, 10)
+RIGHTSFIRST_EMERGENCY_ACCESS_PER_DAY = whole_number_from_environment("RIGHTSFIRST_EMERGENCY_ACCESS_PER_DAY", 3, 1, 20)
 # Oversight alerts (oversight.py): patterns an insider looking for someone would leave.
 RIGHTSFIRST_ALERT_MASS_VIEWS = 30  # cases or identities opened by one user ...
 RIGHTSFIRST_ALERT_MASS_WINDOW_MINUTES = 10  # ... within this many minutes
