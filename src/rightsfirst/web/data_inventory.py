@@ -196,7 +196,10 @@ INVENTORY: dict[str, tuple[str, str]] = {
     "Approval.case": (SECURITY, "which case"),
     "Approval.agency": (SECURITY, "who may decide"),
     "Approval.target": (SECURITY, "exactly what is approved"),
-    "Approval.reason": (STAFF, "why it was asked (no names: the form says so)"),
+    "Approval.reason": (
+        STAFF,
+        "why it was asked (the form asks for no names and for the case reference instead)",
+    ),
     "Approval.requested_by": (STAFF, "accountability; cannot decide it"),
     "Approval.requested_at": (STAFF, "accountability"),
     "Approval.decision": (SECURITY, "approved or refused"),
