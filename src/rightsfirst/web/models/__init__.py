@@ -8,7 +8,14 @@ from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
 from rightsfirst.web.models.search import SearchToken
-from rightsfirst.web.models.security import Approval, OversightAlert, RecoveryCode, RecoveryCodeDevice
+from rightsfirst.web.models.security import (
+    Approval,
+    OversightAlert,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecurityKey,
+    SecurityKeyAttestation,
+)
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -31,6 +38,8 @@ __all__ = [
     "Referral",
     "Screening",
     "SearchToken",
+    "SecurityKey",
+    "SecurityKeyAttestation",
     "ServiceEvent",
     "StageChange",
 ]
