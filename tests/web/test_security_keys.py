@@ -159,10 +159,13 @@ def test_a_key_can_be_removed_with_a_confirmation_and_then_no_longer_signs_in(us
     key = SoftKey()
     stored = _give_key(user, key)
     client = client_for("case_worker")
-    url = f"/account/security-keys/{stored.pk}/remove/"
-    refused = client.post(url, {"confirmation_code": "123456" if current_code(_app(user)) != "123456" else "654321"})
+    url = "/account/security-keys/remove/"
+    assert f'href="{url}?key={stored.pk}"' in client.get("/account/").content.decode()
+    assert "Blue key" in client.get(url, {"key": stored.pk}).content.decode()
+    wrong = "123456" if current_code(_app(user)) != "123456" else "654321"
+    refused = client.post(url, {"key": stored.pk, "confirmation_code": wrong})
     assert refused.status_code == 200 and SecurityKey.objects.filter(pk=stored.pk).exists()
-    assert client.post(url, {"confirmation_code": unused_code(_app(user))}).status_code == 302
+    assert client.post(url, {"key": stored.pk, "confirmation_code": unused_code(_app(user))}).status_code == 302
     assert not SecurityKey.objects.filter(pk=stored.pk).exists()
     assert AuditEvent.objects.filter(action="auth.security_key_removed", target="Blue key").count() == 1
     later = _password_only("case_worker")
@@ -172,8 +175,13 @@ def test_a_key_can_be_removed_with_a_confirmation_and_then_no_longer_signs_in(us
 def test_another_users_key_is_not_found_on_the_remove_page(users: Any, client_for: Any) -> None:
     stored = _give_key(users["legal_adviser"], SoftKey())
     client = client_for("case_worker")
-    assert client.get(f"/account/security-keys/{stored.pk}/remove/").status_code == 404
-    assert client.post(f"/account/security-keys/{stored.pk}/remove/", {}).status_code == 404
+    url = "/account/security-keys/remove/"
+    assert client.get(url, {"key": stored.pk}).status_code == 404
+    assert (
+        client.post(url, {"key": stored.pk, "confirmation_code": unused_code(_app(users["case_worker"]))}).status_code
+        == 404
+    )
+    assert client.get(url, {"key": "../1"}).status_code == 404
     assert SecurityKey.objects.filter(pk=stored.pk).exists()
 
 
@@ -322,15 +330,15 @@ def test_the_last_key_of_a_required_role_cannot_be_removed(users: Any, keys_requ
     only = _give_key(oversight, key)
     client = _password_only("oversight")
     assert _use_key(client, key).status_code == 200
-    url = f"/account/security-keys/{only.pk}/remove/"
-    assert "only security key" in client.get(url).content.decode()
-    refused = client.post(url, {"confirmation_code": unused_code(_app(oversight))})
+    url = "/account/security-keys/remove/"
+    assert "only security key" in client.get(url, {"key": only.pk}).content.decode()
+    refused = client.post(url, {"key": only.pk, "confirmation_code": unused_code(_app(oversight))})
     assert refused.status_code == 200 and "only security key" in refused.content.decode()
     assert SecurityKey.objects.filter(pk=only.pk).exists()
     assert security_keys.remove(oversight, only) is False
     # With a spare added, the first can go.
     _give_key(oversight, SoftKey(), name="Spare")
-    assert client.post(url, {"confirmation_code": unused_code(_app(oversight))}).status_code == 302
+    assert client.post(url, {"key": only.pk, "confirmation_code": unused_code(_app(oversight))}).status_code == 302
     assert list(SecurityKey.objects.filter(user=oversight).values_list("name", flat=True)) == ["Spare"]
     assert AuditEvent.objects.filter(action="auth.security_key_removed", username="oversight").count() == 1
 
@@ -477,3 +485,16 @@ def test_an_account_without_a_role_is_never_asked_for_a_key(agencies: Any, keys_
     Membership.objects.create(user=user, agency=agencies["nrm"], role=Role.ADMINISTRATOR)
     user = get_user_model().objects.get(pk=user.pk)
     assert security_keys.required_for(user) is True
+
+
+def test_a_user_with_a_key_but_no_app_cannot_connect_an_app_with_the_password_alone(agencies: Any) -> None:
+    user = get_user_model().objects.create_user(username="key_only", password=PASSWORD)
+    Membership.objects.create(user=user, agency=agencies["shelter"], role=Role.CASE_WORKER)
+    key = SoftKey()
+    _give_key(user, key)
+    client = _password_only("key_only")
+    assert client.get("/cases/")["Location"].startswith("/login/two-factor/")
+    assert client.get("/login/set-up-two-factor/")["Location"] == "/login/two-factor/"
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert _use_key(client, key).status_code == 200
+    assert client.get("/cases/").status_code == 200

@@ -89,7 +89,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """First sign-in: connect an authenticator app. Not offered once one is connected (a stolen
     password must not be enough to add the thief's own app)."""
-    if two_factor.is_enrolled(request.user):
+    if two_factor.is_enrolled(request.user) or security_keys.has_key(request.user):
         return redirect("two_factor_verify")
     device = two_factor.start_enrolment(request.user)
     form = AppCodeForm(request.POST or None)

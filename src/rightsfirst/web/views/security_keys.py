@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -95,9 +95,15 @@ def add(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("confirmation_code")
 @login_required
-def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    """Remove one of one's own keys, confirmed with a current factor (never the last one a role needs)."""
-    key = get_object_or_404(SecurityKey, pk=pk, user=request.user, confirmed=True)
+def remove(request: HttpRequest) -> HttpResponse:
+    """Remove one of one's own keys (named by "key"), confirmed with a current factor; never the
+    last one a role needs. Another user's key, like one that does not exist, is not found."""
+    chosen = request.POST.get("key") or request.GET.get("key") or ""
+    if not chosen:
+        return redirect("account")
+    if not chosen.isdigit():
+        raise Http404
+    key = get_object_or_404(SecurityKey, pk=int(chosen), user=request.user, confirmed=True)
     form = RemoveKeyForm(request.POST or None)
     allowed = security_keys.may_remove(request.user, key)
     if request.method == "POST" and allowed and form.is_valid() and two_factor.check_confirmation(request, form):
@@ -177,5 +183,5 @@ urlpatterns = [
     path("login/security-key/register/begin/", register_begin, name="security_key_register_begin"),
     path("login/security-key/register/finish/", register_finish, name="security_key_register_finish"),
     path("account/security-keys/add/", add, name="security_key_add"),
-    path("account/security-keys/<int:pk>/remove/", remove, name="security_key_remove"),
+    path("account/security-keys/remove/", remove, name="security_key_remove"),
 ]
