@@ -112,6 +112,16 @@ PAGES: tuple[Route, ...] = (
     _route("two_factor_setup", get=SIGNED_IN, post=SIGNED_IN),
     _route("account", get=SIGNED_IN, post=SIGNED_IN),
     _route("password_change", get=SIGNED_IN, post=SIGNED_IN),
+    # Security keys: one's own only (another user's key answers "not found"). Adding the first key
+    # at sign-in and the key ceremonies are reached before the second factor is complete; each
+    # ceremony is refused unless this session began it (security_keys.py).
+    _route("security_key_setup", get=SIGNED_IN, post=SIGNED_IN),
+    _route("security_key_assert_begin", post=SIGNED_IN),
+    _route("security_key_assert_finish", post=SIGNED_IN),
+    _route("security_key_register_begin", post=SIGNED_IN),
+    _route("security_key_register_finish", post=SIGNED_IN),
+    _route("security_key_add", get=SIGNED_IN, post=SIGNED_IN),
+    _route("security_key_remove", get=SIGNED_IN, post=SIGNED_IN),
     _route("home", get=ANY_ROLE),
     # Cases.
     Route("case_list", {"GET": "case.list"}, Touches.CASE_FILTER, case_parameter="q"),

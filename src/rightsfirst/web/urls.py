@@ -20,6 +20,7 @@ from rightsfirst.web.views import (
     rights_sheet,
     screening,
     search,
+    security_keys,
 )
 
 
@@ -34,6 +35,7 @@ class SignOutView(auth_views.LogoutView):
 
 urlpatterns = [
     *account.urlpatterns,
+    *security_keys.urlpatterns,
     *approvals.urlpatterns,
     path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

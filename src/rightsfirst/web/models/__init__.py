@@ -14,6 +14,8 @@ from rightsfirst.web.models.security import (
     OversightAlert,
     RecoveryCode,
     RecoveryCodeDevice,
+    SecurityKey,
+    SecurityKeyAttestation,
 )
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "Referral",
     "Screening",
     "SearchToken",
+    "SecurityKey",
+    "SecurityKeyAttestation",
     "ServiceEvent",
     "StageChange",
 ]

@@ -1,5 +1,5 @@
-"""Security records: recovery codes (stored only as hashes), approvals of dangerous acts by a
-second person, emergency access to a case, and alerts for the oversight role.
+"""Security records: recovery codes (stored only as hashes), security keys (WebAuthn), approvals
+of dangerous acts by a second person, emergency access to a case, and alerts for the oversight role.
 
 Recovery codes:
 
@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
+from django_otp_webauthn.models import AbstractWebAuthnAttestation, AbstractWebAuthnCredential
 
 from rightsfirst.web.models.sealed import SealedRecord, sealed_column
 
@@ -81,6 +82,26 @@ class RecoveryCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["device", "code_hash"])]
+
+
+class SecurityKey(AbstractWebAuthnCredential):
+    """A security key (WebAuthn credential) the user registered: a django-otp device.
+
+    Only the public key, the credential id, the signature counter and the name the user gave it
+    are kept; the private key never leaves the key. The fields come from django-otp-webauthn's
+    abstract model, so that its verification helper works on this table (settings name it as
+    OTP_WEBAUTHN_CREDENTIAL_MODEL) while every column stays in this application's inventory.
+    """
+
+    class Meta(AbstractWebAuthnCredential.Meta):
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+
+class SecurityKeyAttestation(AbstractWebAuthnAttestation):
+    """What the browser sent when the key was registered (attestation "none": no make or model)."""
+
+    credential = models.OneToOneField(SecurityKey, on_delete=models.CASCADE, related_name="attestation", editable=False)
 
 
 class Approval(models.Model):
