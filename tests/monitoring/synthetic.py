@@ -37,7 +37,9 @@ def _zipf_weights(count: int, exponent: float = 1.3) -> np.ndarray:
     return weights / weights.sum()
 
 
-def synthetic_records(n: int, seed: int = 0, start: dt.date = dt.date(2022, 1, 1), days: int = 1460) -> MonitoringRecords:
+def synthetic_records(
+    n: int, seed: int = 0, start: dt.date = dt.date(2022, 1, 1), days: int = 1460
+) -> MonitoringRecords:
     """n fictional cases (measures and services empty: the export reads the cases only)."""
     rng = np.random.default_rng(seed)
     referred = np.datetime64(start) + rng.integers(0, days, n).astype("timedelta64[D]")

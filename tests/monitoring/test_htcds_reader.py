@@ -104,7 +104,7 @@ def test_identity_and_free_text_values_are_never_echoed() -> None:
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])
 def test_formula_injection_in_text_is_refused(start: str) -> None:
-    found = problems_of(f'prs_FirstName,cas_IncomingReferralDetails\nAmarel,"{start}cmd|\' /C calc\'!A0"\n')
+    found = problems_of(f"prs_FirstName,cas_IncomingReferralDetails\nAmarel,\"{start}cmd|' /C calc'!A0\"\n")
     assert found == [
         f"line 2, cas_IncomingReferralDetails: starts with {start!r}, which a spreadsheet would run as a formula; "
         "remove that first character"
@@ -199,7 +199,9 @@ def test_empty_files_and_blank_lines() -> None:
 
 
 def test_control_characters_are_refused() -> None:
-    assert problems_of("prs_FirstName\nAma\x00rel\n") == ["line 2, prs_FirstName: contains a control character (U+0000)"]
+    assert problems_of("prs_FirstName\nAma\x00rel\n") == [
+        "line 2, prs_FirstName: contains a control character (U+0000)"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ import pyarrow.csv as pa_csv
 import pycountry
 from tqdm import tqdm
 
+from rightsfirst.monitoring.exchange import FileProblems, Problem
 from rightsfirst.monitoring.htcds_codes import (
     CHECKBOX,
     CODE_LISTS,
@@ -101,39 +102,8 @@ TRUE_WORDS, FALSE_WORDS = frozenset({"true", "yes", "1", "y"}), frozenset({"fals
 # ---- Reading ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a file: where (line, field) and what, in words a person can act on."""
-
-    line: int  # the line the row starts on (1 is the header); 0 for the file as a whole
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "file"
-        return f"{where}, {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-class HtcdsError(ValueError):
+class HtcdsError(FileProblems):
     """The file cannot be read as HTCDS: every problem found, in file order."""
-
-    def __init__(self, problems: Sequence[Problem], source: str = "file") -> None:
-        self.problems = tuple(problems)
-        self.source = source
-        super().__init__(self.report())
-
-    def bad_lines(self) -> tuple[int, ...]:
-        """The lines with at least one problem."""
-        return tuple(sorted({problem.line for problem in self.problems}))
-
-    def report(self) -> str:
-        """The problems, one a line, under a heading that counts them."""
-        lines = len(self.bad_lines())
-        heading = (
-            f"{self.source}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
-            f"on {lines} line{'s' if lines != 1 else ''}"
-        )
-        return "\n".join([heading, *(f"  {problem}" for problem in self.problems)])
 
 
 @dataclass(frozen=True)

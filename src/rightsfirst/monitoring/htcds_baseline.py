@@ -35,7 +35,6 @@ from rightsfirst.monitoring.htcds_mapping import (
 )
 from rightsfirst.monitoring.records import AGE_BANDS, CHILD_AGE_BANDS, MonitoringRecords
 
-
 # np.select's default for "no value": an object array holding None (its stubs take no bare None).
 NO_VALUE = np.array(None, dtype=object)
 
