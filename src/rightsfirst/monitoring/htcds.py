@@ -380,6 +380,24 @@ def read_htcds(
     `required`: fields every row must fill. Raises HtcdsError with every problem found; returns
     the checked rows only when there is none. `progress` shows a bar on standard error.
     """
+    checked, problems = check_htcds(data, source=source, required=required, progress=progress)
+    if problems:
+        raise HtcdsError(problems, source)
+    return checked
+
+
+def check_htcds(
+    data: bytes | str,
+    *,
+    source: str = "file",
+    required: Sequence[str] = (),
+    progress: bool = False,
+) -> tuple[HtcdsFile, list[Problem]]:
+    """The rows without a problem, and every problem found (for callers that check more).
+
+    Raises HtcdsError only when the file cannot be read as a table at all (not UTF-8, empty, no
+    header, another separator); a caller must store nothing while the problem list is not empty.
+    """
     text = _decode(data, source) if isinstance(data, bytes) else data
     if not text.strip():
         raise HtcdsError([Problem(0, None, "the file is empty")], source)
@@ -414,9 +432,7 @@ def read_htcds(
                 rows.append(row)
     finally:
         bar.close()
-    if problems:
-        raise HtcdsError(problems, source)
-    return HtcdsFile(tuple(name for name in columns if name), tuple(rows), renamed)
+    return HtcdsFile(tuple(name for name in columns if name), tuple(rows), renamed), problems
 
 
 def _csv_problem(error: csv.Error) -> str:
