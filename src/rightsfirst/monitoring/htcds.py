@@ -7,9 +7,10 @@ names. Problems are collected for the whole file, each with its line and field, 
 and free text are never repeated in a problem: a report may be shown or logged.
 
 Exporting (`export_htcds`): one row per case with only coded, non-identifying columns (see
-htcds_mapping.py), made k-anonymous over the chosen quasi-identifiers. It runs in DuckDB over the
-Arrow tables, a fixed number of set-wide steps whatever the number of records; htcds_baseline.py
-does the same in pandas, and a test proves both give the same table.
+htcds_mapping.py), made k-anonymous over the chosen quasi-identifiers. The mapping runs in DuckDB
+over the Arrow tables, the suppression on whole columns of Arrow dictionary codes: a fixed number
+of column-wide steps whatever the number of records, no loop over rows. htcds_baseline.py does the
+same in pandas, and a test proves both give the same table.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pathlib import Path
 from typing import IO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pycountry
 from tqdm import tqdm
@@ -63,7 +66,6 @@ from rightsfirst.monitoring.htcds_mapping import (
     ACTUAL,
     ADULT,
     ADULT_AGE_BANDS,
-    EXPORT_COLUMNS,
     FORM_TO_EXPLOITATION,
     FORMULA_STARTS,
     GENDER_NOT_KNOWN,
@@ -73,6 +75,7 @@ from rightsfirst.monitoring.htcds_mapping import (
     PRESUMING_FINDINGS,
     SEX_TO_GENDER,
     STAGE_TO_CASE_STATUS,
+    STATUS_COLUMNS,
     ExportResult,
     KAnonymityPolicy,
 )
@@ -511,10 +514,6 @@ def read_htcds_file(path: str | Path, *, required: Sequence[str] = (), progress:
 # ---- Exporting -------------------------------------------------------------------------------------
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -570,7 +569,7 @@ def _mapping_sql() -> str:
 
 
 def _with_row_numbers(cases: pa.Table) -> pa.Table:
-    return cases.append_column("rn", pa.array(range(cases.num_rows), type=pa.int64()))
+    return cases.append_column("rn", pa.array(np.arange(cases.num_rows, dtype=np.int64)))
 
 
 def _fetch(connection: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
@@ -579,9 +578,9 @@ def _fetch(connection: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
 
 
 def export_htcds(records: MonitoringRecords, policy: KAnonymityPolicy | None = None) -> ExportResult:
-    """The cases as HTCDS rows, k-anonymous over the policy's quasi-identifiers (DuckDB).
+    """The cases as HTCDS rows, k-anonymous over the policy's quasi-identifiers.
 
-    1. Map each case to the export's coded columns (htcds_mapping.py).
+    1. Map each case to the export's coded columns (htcds_mapping.py), in DuckDB.
     2. Rare values: a quasi-identifier value held by fewer than k records is blanked (an age band
        is generalised: minor/adult stays). Such a value can never be in a class of k.
     3. Each record still in a class (the records sharing all quasi-identifier values, empty
@@ -590,80 +589,107 @@ def export_htcds(records: MonitoringRecords, policy: KAnonymityPolicy | None = N
     4. Records whose class is still smaller than k once every quasi-identifier is blank are left out.
     The rows keep the cases' order.
 
-    Steps 2 to 4 run on the table of distinct quasi-identifier combinations with their number of
-    records (a few thousand rows however many cases), which gives the same result as running them
-    record by record (htcds_baseline.py does) since records with the same values are always treated
-    alike; the result is joined back to the records at the end.
+    Steps 2 to 4 work on whole columns of small integer codes (Arrow's dictionary encoding) and on
+    the distinct combinations of codes with their number of records (a few thousand rows however
+    many cases): records with the same values are always treated alike, so this gives the same
+    result as going record by record (htcds_baseline.py does, in pandas; a test compares them).
     """
     policy = policy or KAnonymityPolicy()
-    k = policy.k
-    qis = [_quoted(name) for name in policy.quasi_identifier_columns()]
-    original = [_quoted("original " + name) for name in policy.quasi_identifier_columns()]
-    # The class of a combination: the combinations (here: one) with the same values, weighted.
-    over = f"OVER (PARTITION BY {', '.join(qis)})" if qis else "OVER ()"
-    connection = duckdb.connect()
-    try:
-        connection.register("cases", _with_row_numbers(records.cases))
-        connection.execute(f"CREATE TEMP TABLE mapped AS {_mapping_sql()}")
-        grouped = ", ".join(qis)
-        connection.execute(
-            f"CREATE TEMP TABLE combinations AS SELECT {grouped}{', ' if qis else ''}count(*) AS weight "
-            f"FROM mapped {'GROUP BY ALL' if qis else ''}"
-        )
-        rare = [
-            f"CASE WHEN sum(weight) OVER (PARTITION BY {name}) < {k} THEN NULL ELSE {name} END AS {name}"
-            for name in qis
-        ]
-        kept_originals = [f"{name} AS {alias}" for name, alias in zip(qis, original, strict=True)]
-        connection.execute(
-            f"CREATE TEMP TABLE step AS SELECT {', '.join([*kept_originals, *rare, 'weight'])} FROM combinations"
-        )
-        for name in policy.suppression_order():
-            column = _quoted(name)
-            connection.execute(
-                "CREATE OR REPLACE TEMP TABLE step AS SELECT * REPLACE ("
-                f"CASE WHEN sum(weight) {over} < {k} THEN NULL ELSE {column} END AS {column}) FROM step"
-            )
-        connection.execute(
-            f"CREATE TEMP TABLE kept AS SELECT * FROM (SELECT *, sum(weight) {over} AS class_size FROM step) "
-            f"WHERE class_size >= {k}"
-        )
-        before = _non_null(connection, original)
-        after = _non_null(connection, qis)
-        matched = " AND ".join(
-            f"mapped.{name} IS NOT DISTINCT FROM kept.{alias}" for name, alias in zip(qis, original, strict=True)
-        )
-        selected = ", ".join(
-            f"kept.{_quoted(name)}" if name in policy.quasi_identifier_columns() else f"mapped.{_quoted(name)}"
-            for name in policy.columns()
-        )
-        table = _fetch(
-            connection,
-            f"SELECT {selected} FROM mapped JOIN kept ON {matched or 'TRUE'} ORDER BY mapped.rn",
-        )
-    finally:
-        connection.close()
-    table = _as_strings(table, policy)
-    withheld = dict(
-        zip(policy.quasi_identifier_columns(), (b - a for b, a in zip(before, after, strict=True)), strict=True)
-    )
+    mapped = _mapped(records.cases)
+    qis = policy.quasi_identifier_columns()
+    dictionaries: list[pa.Array] = []
+    codes: list[np.ndarray] = []
+    for name in qis:
+        encoded = pc.dictionary_encode(mapped.column(name)).combine_chunks()
+        dictionaries.append(encoded.dictionary)
+        codes.append(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
+    rows = mapped.num_rows
+    matrix = np.column_stack(codes) if codes else np.zeros((rows, 0), dtype=np.int64)
+    radices = [len(dictionary) + 1 for dictionary in dictionaries]
+    first, of_record = _groups(matrix, radices)
+    original = matrix[first]
+    weights = np.bincount(of_record, minlength=len(first))
+    kept, final = _k_anonymous(original, weights, radices, policy)
+    record_kept = kept[of_record]
+    columns: dict[str, pa.Array] = {}
+    withheld: dict[str, int] = {}
+    for index, name in enumerate(qis):
+        values = final[of_record[record_kept], index]
+        columns[name] = dictionaries[index].take(pa.array(values, mask=values < 0))
+        before = int(weights[kept & (original[:, index] >= 0)].sum())
+        withheld[name] = before - int(weights[kept & (final[:, index] >= 0)].sum())
+    chosen = pa.array(record_kept)
+    for name in STATUS_COLUMNS:
+        columns[name] = mapped.column(name).filter(chosen).combine_chunks()
+    table = pa.table({name: columns[name] for name in policy.columns()})
     return ExportResult(
-        table=table,
+        table=_as_strings(table, policy),
         policy=policy,
-        rows_in=records.cases.num_rows,
-        rows_dropped=records.cases.num_rows - table.num_rows,
+        rows_in=rows,
+        rows_dropped=rows - table.num_rows,
         generalised_age=withheld.pop("ext_AgeBand", 0),
         suppressed=withheld,
     )
 
 
-def _non_null(connection: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[int]:
-    """How many records of the kept combinations have a value in each column."""
-    if not columns:
-        return []
-    counts = ", ".join(f"sum(CASE WHEN {name} IS NULL THEN 0 ELSE weight END)" for name in columns)
-    (row,) = connection.execute(f"SELECT {counts} FROM kept").fetchall()  # nosec B608  # names are ours
-    return [int(value or 0) for value in row]
+def _mapped(cases: pa.Table) -> pa.Table:
+    """Every case with the export's columns, in the cases' order (DuckDB)."""
+    connection = duckdb.connect()
+    try:
+        connection.register("cases", _with_row_numbers(cases))
+        return _fetch(connection, f"SELECT * EXCLUDE (rn) FROM ({_mapping_sql()}) ORDER BY rn")
+    finally:
+        connection.close()
+
+
+def _row_keys(matrix: np.ndarray, radices: Sequence[int]) -> np.ndarray:
+    """One integer per row of codes, equal exactly when the rows are equal.
+
+    The codes (-1 to radix - 2 in each column) are read as the digits of one number; when the
+    number could be too large for 64 bits, the rows are compared column by column instead.
+    """
+    if matrix.shape[1] == 0:
+        return np.zeros(matrix.shape[0], dtype=np.int64)
+    if math.prod(radices) < 2**62:
+        multipliers = np.cumprod([1, *radices[:-1]], dtype=np.int64)
+        keys: np.ndarray = ((matrix + 1) * multipliers).sum(axis=1)
+        return keys
+    _, keys = np.unique(matrix, axis=0, return_inverse=True)
+    return keys.reshape(-1).astype(np.int64)
+
+
+def _groups(matrix: np.ndarray, radices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The index of the first row of each distinct row of codes, and the group of every row."""
+    _, first, group = np.unique(_row_keys(matrix, radices), return_index=True, return_inverse=True)
+    return first, group.reshape(-1)
+
+
+def _class_sizes(combinations: np.ndarray, weights: np.ndarray, radices: Sequence[int]) -> np.ndarray:
+    """For each combination, the number of records in its class (the same codes, -1 included)."""
+    _, group = _groups(combinations, radices)
+    sizes: np.ndarray = np.bincount(group, weights=weights)[group]
+    return sizes
+
+
+def _k_anonymous(
+    original: np.ndarray, weights: np.ndarray, radices: Sequence[int], policy: KAnonymityPolicy
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2 to 4 on the combinations: which are kept, and their codes after suppression (-1 = blank)."""
+    k = policy.k
+    final = original.copy()
+    qis = policy.quasi_identifier_columns()
+    for index in range(final.shape[1]):
+        column = final[:, index]
+        present = column >= 0
+        totals = np.bincount(column[present], weights=weights[present]) if present.any() else np.zeros(0)
+        rare = np.zeros(len(column), dtype=bool)
+        rare[present] = totals[column[present]] < k
+        column[rare] = -1
+    for name in policy.suppression_order():
+        small = _class_sizes(final, weights, radices) < k
+        final[small, qis.index(name)] = -1
+    kept: np.ndarray = _class_sizes(final, weights, radices) >= k
+    return kept, final
 
 
 def _as_strings(table: pa.Table, policy: KAnonymityPolicy) -> pa.Table:
@@ -683,8 +709,3 @@ def write_jsonl(table: pa.Table, target: IO[bytes]) -> None:
     for batch in table.to_batches(max_chunksize=10_000):
         lines = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in batch.to_pylist())
         target.write(("\n".join(lines) + "\n").encode("utf-8"))
-
-
-def export_columns() -> tuple[str, ...]:
-    """Every column an export may have (the allowed list; any other is a defect)."""
-    return EXPORT_COLUMNS

@@ -1,8 +1,9 @@
 """The HTCDS k-anonymous export written plainly in pandas: the reference the DuckDB one is held to.
 
-Same mapping, same steps, same order as htcds.export_htcds, but record by record in pandas
-(group-by over every record at each step) rather than over the table of distinct combinations in
-DuckDB. Tests require both to give the same table; the benchmark times both in the same run
+Same mapping, same steps, same order as htcds.export_htcds, but written the plain way: pandas
+string operations for the mapping, and a group-by over every record at each step (export_htcds
+maps in DuckDB and suppresses on Arrow dictionary codes, over the distinct combinations only).
+Tests require both to give the same table; the benchmark times both in the same run
 (`compare_with_pandas`).
 """
 
