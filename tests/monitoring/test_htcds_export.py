@@ -9,10 +9,11 @@ import time
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from rightsfirst.monitoring.htcds import export_htcds, read_htcds, write_csv, write_jsonl
+from rightsfirst.monitoring.htcds import _row_keys, export_htcds, read_htcds, write_csv, write_jsonl
 from rightsfirst.monitoring.htcds_baseline import compare_with_pandas, export_htcds_with_pandas, same_export
 from rightsfirst.monitoring.htcds_codes import CODE_LISTS, EXTENSION_FIELDS, FIELDS
 from rightsfirst.monitoring.htcds_mapping import (
@@ -311,3 +312,13 @@ def test_the_comparison_reports_both_times_and_agreement() -> None:
     assert comparison.records == 2_000
     assert comparison.duckdb_seconds > 0 and comparison.pandas_seconds > 0
     assert comparison.ratio == comparison.pandas_seconds / comparison.duckdb_seconds
+
+
+@pytest.mark.parametrize("radix", [8, 2**31])
+def test_rows_of_codes_get_equal_keys_exactly_when_they_are_equal(radix: int) -> None:
+    # 8: the codes are packed into one 64-bit number; 2**31: too large for that, compared column by column.
+    rows = np.array([[0, 5, -1], [0, 5, -1], [1, 2, 3], [-1, -1, -1], [0, 5, 0], [1, 2, 3]], dtype=np.int64)
+    keys = _row_keys(rows, [radix, radix, radix])
+    for first in range(len(rows)):
+        for second in range(len(rows)):
+            assert (keys[first] == keys[second]) == bool((rows[first] == rows[second]).all())
