@@ -278,6 +278,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ctdc(args: argparse.Namespace) -> int:
+    """Read a CTDC Victim-Perpetrator file, checking every row, and print its counts."""
+    from rightsfirst.monitoring.ctdc import CtdcError, read_ctdc_file, summarise
+
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    try:
+        table = read_ctdc_file(args.file, progress=progress)
+    except FileNotFoundError:
+        raise UsageError(f"{args.file}: no such file") from None
+    except CtdcError as error:
+        raise UsageError(f"nothing was read, the file has problems:\n{error.report()}") from None
+    summary = summarise(table)
+    _print(summary.to_json(), args.json, f"CTDC Victim-Perpetrator file {args.file}\n{summary.text()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the tests)."""
     parser = argparse.ArgumentParser(
@@ -318,6 +334,21 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="Print (or write) the JSON Schemas of inputs and results.")
     schema.add_argument("--write", metavar="DIR", help="write one file per schema into DIR")
     schema.set_defaults(handler=cmd_schema)
+
+    ctdc = sub.add_parser(
+        "ctdc",
+        help="`rightsfirst ctdc summary FILE`: check a CTDC Victim-Perpetrator file and print its counts.",
+    )
+    ctdc.add_argument("action", choices=("summary",))
+    ctdc.add_argument("file", help="the CSV file (16 columns, as CTDC publishes it)")
+    ctdc.add_argument("--json", action="store_true", help="print JSON for machines")
+    ctdc.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on standard error (default: when it is a terminal)",
+    )
+    ctdc.set_defaults(handler=cmd_ctdc)
 
     sub.add_parser(
         "audit",

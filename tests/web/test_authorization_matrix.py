@@ -17,7 +17,13 @@ as a signed-in account without a role, on each kind of case:
 - live: shared with the user's agency under a consent that stands (and shares the identity);
 - live-record-only: the same, under a consent that shares the case record but no identity;
 - absent: a well-formed reference no case has;
-- foreign-object: the user's own case, with the id of another case's measure or consent.
+- foreign-object: the user's own case, with the id of another case's measure or consent;
+- emergency: held by another agency, never shared, opened to each principal whose role allows it
+  through emergency access that is still running: looking at it is allowed, every act refused;
+- emergency-ended: the same, with emergency access that has run out: as a case never opened.
+
+Every case also had emergency access used on it by someone of a third agency, so that the review
+of that use (a case route naming an object of the case) is checked on every kind of case.
 
 What counts as which answer:
 
@@ -27,7 +33,8 @@ What counts as which answer:
 - not allowed by role (or by the narrower rule, on a case the user may see): 403 or 404, never
   2xx or a redirect;
 - anonymous: a redirect to the sign-in page (pages) or 401 (API);
-- case not visible: for everyone, the answer (status, redirect and body, once CSRF tokens and the
+- case not visible (emergency access opens a case only to its user, only on case routes and not
+  through the API): for everyone, the answer (status, redirect and body, once CSRF tokens and the
   echoed path are taken out) is the same as for the reference no case has; and for a role that
   may use the route, that answer is 404 (never 403, which would tell that the case exists);
 - a list filtered by a reference shows a visible case (its answer differs from the absent one's)
@@ -57,9 +64,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, clear_url_caches, get_resolver, reverse
+from django.utils import timezone
 
-from rightsfirst.web import approvals, erasure, route_policy, workflow
-from rightsfirst.web.models import Agency, ApiToken, Case, CaseRestriction, Membership, Referral
+from rightsfirst.web import approvals, emergency, erasure, route_policy, workflow
+from rightsfirst.web.models import Agency, ApiToken, Case, CaseRestriction, EmergencyAccess, Membership, Referral
 from rightsfirst.web.models.security import Approval, OversightAlert
 from rightsfirst.web.roles import Role, allowed, may_record_measure
 from rightsfirst.web.route_policy import ANY_ROLE, NO_ONE, PUBLIC, SIGNED_IN, Narrower, Touches
@@ -189,6 +197,9 @@ class Situation:
     shares_identity: bool = False
     # The consent shares the "contact" part, where the person lives.
     shares_location: bool = False
+    # Opened to each principal whose role allows it through emergency access (running or not).
+    emergency: bool = False
+    emergency_running: bool = False
     case: Case | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -247,7 +258,13 @@ def _objects(case: Case, approval: Approval | None) -> dict[str, Any]:
         "pk:consent_withdraw": case.consents.order_by("pk").first().pk,  # type: ignore[union-attr]
         "pk:approval_decide": approval.pk if approval is not None else ABSENT_PK,
         "pk:erasure_decide": case.erasure_requests.get().pk,
+        # The use of emergency access on the case by someone of a third agency (see world()).
+        "pk:emergency_review": EmergencyAccess.objects.filter(case=case, user__username=NIGHT_WORKER).get().pk,
     }
+
+
+NIGHT_WORKER = "matrix-night-worker"
+EXPLANATION = "A person with this reference is at the night clinic and needs a guardian"
 
 
 @pytest.fixture
@@ -255,11 +272,16 @@ def world(db: Any, settings: Any) -> World:
     """Agency B (where every principal works; a national referral mechanism, the agency kind that
     may decide other agencies' approvals) and agency A, which holds the cases shared with B."""
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    # Many emergency accesses are set up at once here; the limits have their own tests.
+    settings.RIGHTSFIRST_EMERGENCY_ACCESS_AT_ONCE = 100
+    settings.RIGHTSFIRST_EMERGENCY_ACCESS_PER_DAY = 100
     holder = Agency.objects.create(name="Matrix Holding NGO", kind="ngo")
     mine = Agency.objects.create(name="Matrix Referral Mechanism", kind="referral_mechanism")
     authority = Agency.objects.create(name="Matrix City Police", kind="police")
+    night_shelter = Agency.objects.create(name="Matrix Night Shelter", kind="shelter")
     staff_a = _user("matrix-staff-a", holder, Role.CASE_WORKER)
     staff_b = _user("matrix-staff-b", mine, Role.CASE_WORKER)
+    night_worker = _user(NIGHT_WORKER, night_shelter, Role.CASE_WORKER)
 
     principals = [Principal("anonymous", None, False, Client())]
     for role in Role:
@@ -318,6 +340,21 @@ def world(db: Any, settings: Any) -> World:
 
     record_only, _ = shared("RecordOnly", parts="")
     record_only_approval = ask(staff_a, record_only)
+
+    opened = _case(staff_a, "Emergency")
+    _consent(staff_a, opened)
+    opened_approval = ask(staff_a, opened)
+    ended = _case(staff_a, "EmergencyEnded")
+    _consent(staff_a, ended)
+    ended_approval = ask(staff_a, ended)
+    for principal in principals:
+        if allowed(principal.role, "emergency.access"):
+            for case in (opened, ended):
+                assert emergency.open_case(principal.user, case.reference, "medical_needs", EXPLANATION).grant
+    EmergencyAccess.objects.filter(case=ended).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    # Someone of a third agency used emergency access on every case, for the review route.
+    for case in (own, other, restricted_agency, restricted_user, withdrawn, expired, live, record_only, opened, ended):
+        assert emergency.open_case(night_worker, case.reference, "child_guardian", EXPLANATION).grant
 
     assert not Case.objects.filter(reference=ABSENT_REFERENCE).exists()
     assert Referral.objects.filter(case=restricted_agency, ended_at__isnull=True).exists()
@@ -383,6 +420,23 @@ def world(db: Any, settings: Any) -> World:
             shares_identity=False,
             case=record_only,
             kwargs=_objects(record_only, record_only_approval),
+        ),
+        Situation(
+            "emergency",
+            opened.reference,
+            False,
+            emergency=True,
+            emergency_running=True,
+            case=opened,
+            kwargs=_objects(opened, opened_approval),
+        ),
+        Situation(
+            "emergency-ended",
+            ended.reference,
+            False,
+            emergency=True,
+            case=ended,
+            kwargs=_objects(ended, ended_approval),
         ),
         # The user's own case, with another case's objects: never reachable through one's own case.
         Situation(
@@ -459,17 +513,38 @@ ALLOWED, DENIED, LOGIN, HIDDEN, NOT_FOUND = "allowed", "denied", "sign-in", "hid
 def narrower_allows(rule: Narrower, principal: Principal, situation: Situation | None, variant: dict[str, str]) -> bool:
     """The finer rule, decided from what the test set up (never by asking access.py)."""
     if rule is Narrower.HOLDER:
-        return situation is not None and not situation.referred
+        return situation is not None and not situation.referred and not situation.emergency
     if rule is Narrower.MEASURE_TYPE:
         return may_record_measure(principal.role, variant["measure_type"])
     if rule is Narrower.SHARED_IDENTITY:
         return situation is not None and (not situation.referred or situation.shares_identity)
     if rule is Narrower.SHARED_LOCATION:
-        return situation is not None and (not situation.referred or situation.shares_location)
+        # Emergency access never shows where the person lives.
+        return (
+            situation is not None and not situation.emergency and (not situation.referred or situation.shares_location)
+        )
     if rule is Narrower.DECIDER:
         # Every principal works in the national referral mechanism and none asked for anything.
         return situation is not None and situation.case is not None and not situation.restricted
     raise AssertionError(f"no test for the narrower rule {rule}")
+
+
+# Case actions emergency access allows: looking at the case record, and (for a role that sees
+# identity at all) the identity page; nothing else.
+EMERGENCY_ACTIONS = frozenset({"case.view", "identity.view"})
+
+
+def sees(situation: Situation, principal: Principal, touches: Touches, route_name: str = "") -> bool:
+    """Whether the case is the principal's to look up on a route that touches it this way."""
+    if situation.visible:
+        return True
+    if not situation.emergency or not allowed(principal.role, "emergency.access"):
+        return False
+    if touches == Touches.CASE:
+        return situation.emergency_running
+    # The audit log lists the principal's own entries about the case (they opened it, so they know
+    # it exists); no list shows a case opened in an emergency.
+    return touches == Touches.CASE_FILTER and route_name == "audit_log"
 
 
 def expected(
@@ -480,6 +555,7 @@ def expected(
     narrower: Narrower | None,
     variant: dict[str, str],
     all_cases_for: frozenset[str] = frozenset(),
+    route_name: str = "",
 ) -> str:
     if who == PUBLIC:
         return ALLOWED
@@ -495,8 +571,10 @@ def expected(
         return DENIED
     if touches in (Touches.CASE, Touches.CASE_FILTER) and principal.role not in all_cases_for:
         assert situation is not None
-        if not situation.visible:
+        if not sees(situation, principal, touches, route_name):
             return HIDDEN
+        if situation.emergency and touches == Touches.CASE and who not in EMERGENCY_ACTIONS:
+            return DENIED
     if touches == Touches.APPROVAL and situation is not None and situation.case is None:
         return NOT_FOUND
     if narrower is not None and not narrower_allows(narrower, principal, situation, variant):
@@ -619,6 +697,7 @@ def run_pages(world: World, routes: tuple[route_policy.Route, ...] = route_polic
                             route.narrower.get(method),
                             variant,
                             route.all_cases_for,
+                            route.name,
                         )
                         check_page(tally, where, outcome, response, route, method, situation)
                         if situation is None or route.touches == Touches.APPROVAL:
@@ -626,7 +705,10 @@ def run_pages(world: World, routes: tuple[route_policy.Route, ...] = route_polic
                         seen = normalised(response, url, situation.reference)
                         if situation.name == "absent":
                             absent = seen
-                        elif not situation.visible and principal.role not in route.all_cases_for:
+                        elif (
+                            not sees(situation, principal, route.touches, route.name)
+                            and principal.role not in route.all_cases_for
+                        ):
                             if seen != absent:
                                 tally.fail(where, "answers differently from a case that does not exist", response)
                         elif route.touches == Touches.CASE_FILTER and outcome == ALLOWED and seen == absent:
@@ -810,6 +892,32 @@ def test_the_matrix_notices_a_route_that_answers_403_for_a_hidden_case(world: Wo
     tally = run_pages(world, (detail,))
     assert tally.failures, "a 403 for an existing hidden case went unnoticed"
     assert all("answers differently" in line or "should be 404" in line for line in tally.failures)
+
+
+def test_the_matrix_notices_emergency_access_that_allows_acts_or_outlives_its_time(
+    world: World, monkeypatch: Any
+) -> None:
+    """Break emergency access twice: once so that it lets its user act on the case (not only look),
+    once so that it never runs out. The matrix must report each, on the emergency situations only."""
+    from django.db.models import QuerySet
+
+    from rightsfirst.web import access
+
+    routes = tuple(route for route in route_policy.PAGES if route.name in ("case_detail", "case_move"))
+    original = access._through_emergency_access
+    monkeypatch.setattr(
+        access, "_through_emergency_access", lambda user, reference, action: original(user, reference, "case.view")
+    )
+    acting = run_pages(world, routes)
+    assert acting.failures and all("case_move POST" in line and " on emergency:" in line for line in acting.failures)
+    monkeypatch.undo()
+
+    def forever(user: Any) -> QuerySet[EmergencyAccess]:
+        return EmergencyAccess.objects.filter(user=user.pk, ended_at__isnull=True)
+
+    monkeypatch.setattr(access, "running_emergency_access", forever)
+    lasting = run_pages(world, routes)
+    assert lasting.failures and all(" on emergency-ended:" in line for line in lasting.failures)
 
 
 # --- What the matrix found, one test each --------------------------------------------------------------

@@ -2,6 +2,11 @@
 
 A case that does not exist and a case the user may not see give the same answer (not found),
 so that probing references reveals nothing.
+
+Emergency access (emergency.py) is enforced here too: case_for opens a case through a user's
+running emergency access, read-only, and nothing else does (lists, search, dashboards, exports
+and the API never show such a case). Its end is worked out from the clock on every request, so
+once it has run out the case is "not found" again for that user.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from rightsfirst.web import audit
-from rightsfirst.web.models import IDENTITY_FIELDS, IDENTITY_PARTS, Case, CaseRestriction, Membership, Referral
+from rightsfirst.web.models import (
+    IDENTITY_FIELDS,
+    IDENTITY_PARTS,
+    Case,
+    CaseRestriction,
+    EmergencyAccess,
+    Membership,
+    Referral,
+)
 from rightsfirst.web.roles import allowed
 
 # Every reference has this shape (models.cases.new_reference). Anything else cannot name a case,
@@ -42,6 +55,12 @@ def role_of(user: Any) -> str | None:
 def may(user: Any, action: str) -> bool:
     """Whether the user's role allows the action (deny by default)."""
     return allowed(role_of(user), action)
+
+
+def may_on(user: Any, action: str, case: Case) -> bool:
+    """Whether the user's role allows the action on this case as found by case_for: never an act
+    on a case opened through emergency access, which is read-only (for the forms pages offer)."""
+    return case.emergency_grant is None and may(user, action)
 
 
 def require(user: Any, action: str) -> Membership:
@@ -140,17 +159,64 @@ def visible_case_parts(user: Any) -> tuple[QuerySet[Case], QuerySet[Case]]:
     return held, referred
 
 
-def case_for(user: Any, reference: str, action: str = "case.view") -> Case:
-    """The case with this reference if the user may perform `action` on it; else Http404 for both."""
+def case_for(user: Any, reference: str, action: str = "case.view", emergency: bool = True) -> Case:
+    """The case with this reference if the user may perform `action` on it; else Http404 for both.
+
+    A case the user reaches only through their running emergency access is found for looking
+    ("case.view") and refused for anything else; each such opening is audited under the access's
+    label. `emergency=False` leaves emergency access out (the API: it is for a person at a screen).
+    """
     if not may(user, action) or not REFERENCE_SHAPE.fullmatch(reference):
         raise Http404("not found")
     try:
         case = visible_cases(user).select_related("person", "holding_agency").get(reference=reference)
     except Case.DoesNotExist:
-        raise Http404("not found") from None
+        opened = _through_emergency_access(user, reference, action) if emergency else None
+        if opened is None:
+            raise Http404("not found") from None
+        return opened
     if case.erased_at is not None and action != "case.view":
         # An erased case keeps only anonymised facts: it can be looked at, not worked on.
         raise PermissionDenied
+    return case
+
+
+def running_emergency_access(user: Any) -> QuerySet[EmergencyAccess]:
+    """The user's emergency accesses still running now (not expired, not ended as misuse)."""
+    if user is None or not user.is_authenticated:
+        return EmergencyAccess.objects.none()
+    return EmergencyAccess.objects.filter(user=user.pk, ended_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def _still_opens(user: Any, case: Case) -> bool:
+    # The role must still allow emergency access; an erased case cannot be opened; a restriction
+    # naming the user or their agency wins, also one placed while the access runs.
+    return may(user, "emergency.access") and case.erased_at is None and not kept_from(user, case.pk)
+
+
+def emergency_access_to(user: Any, case: Case) -> EmergencyAccess | None:
+    """The user's running emergency access to this case, if it still opens the case."""
+    grant = running_emergency_access(user).filter(case=case.pk).order_by("-granted_at").first()
+    return grant if grant is not None and _still_opens(user, case) else None
+
+
+def _through_emergency_access(user: Any, reference: str, action: str) -> Case | None:
+    # One query whatever the reference: only a user who was granted the case learns more.
+    grant = (
+        running_emergency_access(user)
+        .filter(case__reference=reference)
+        .select_related("case__person", "case__holding_agency")
+        .order_by("-granted_at")
+        .first()
+    )
+    if grant is None or not _still_opens(user, grant.case):
+        return None
+    if action != "case.view":
+        # Read-only. The user knows the case exists (it was opened for them): this is a refusal.
+        raise PermissionDenied
+    case: Case = grant.case
+    case.emergency_grant = grant
+    audit.record(user, "emergency.view", case=case, target=grant.label)
     return case
 
 
@@ -167,6 +233,10 @@ def identity_fields_for(user: Any, case: Case | None = None) -> tuple[str, ...]:
     for referral in referrals:
         if referral.consent.active:
             parts |= referral.consent.parts
+    if emergency_access_to(user, case) is not None:
+        # Enough to know who is in front of them (names, date of birth, documents); never how to
+        # reach the person or where they live.
+        parts.add("identity")
     shown = {name for part in parts for name in IDENTITY_PARTS.get(part, ())}
     return tuple(name for name in IDENTITY_FIELDS if name in shown)
 
@@ -190,11 +260,22 @@ def reveal_identity(user: Any, case: Case, reason: str) -> dict[str, str]:
     if not reason.strip():
         raise ValueError("a reason is required to view identity")
     kind = str(Approval.Kind.REVEAL_LOCATION)
+    membership = membership_of(user)
+    held = membership is not None and membership.agency_id == case.holding_agency_id
+    # A view made under emergency access says so in the audit log, for the reviewer and oversight.
+    grant = None if held else emergency_access_to(user, case)
     with transaction.atomic():
         if any(name in LOCATION_FIELDS for name in fields):
             if approvals.live(user, kind, case=case) is not None:
                 approvals.use(user, kind, case=case)
             else:
                 fields = tuple(name for name in fields if name not in LOCATION_FIELDS)
-        audit.record(user, "identity.view", case=case, fields=",".join(fields), reason=reason.strip())
+        audit.record(
+            user,
+            "identity.view",
+            case=case,
+            target=grant.label if grant is not None else "",
+            fields=",".join(fields),
+            reason=reason.strip(),
+        )
     return case.person.identity(case, fields)

@@ -33,6 +33,7 @@ from rightsfirst.web.models import (
     Case,
     Consent,
     Deadline,
+    EmergencyAccess,
     ErasureRequest,
     Measure,
     Person,
@@ -171,6 +172,7 @@ def shred(case: Case) -> None:
     Consent.objects.filter(case=case).update(agreed_to_sealed=b"")
     Referral.objects.filter(case=case).update(purpose_sealed=b"")
     ErasureRequest.objects.filter(case=case).update(note_sealed=b"", refusal_reason="")
+    EmergencyAccess.objects.filter(case=case).update(explanation_sealed=b"", review_note_sealed=b"")
     for measure in Measure.objects.filter(case=case).only("pk", "details"):
         kept = {key: value for key, value in measure.details.items() if _kept_detail(key)}
         Measure.objects.filter(pk=measure.pk).update(

@@ -70,6 +70,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {R.FIRST_RESPONDER, R.CASE_WORKER, R.LEGAL_ADVISER, R.GUARDIAN, R.COORDINATOR, R.ADMINISTRATOR}
     ),
     "approval.decide": frozenset({R.COORDINATOR, R.ADMINISTRATOR}),
+    # Emergency ("break-glass") access (emergency.py): anyone who works on cases may open, by its
+    # full reference, a case they cannot otherwise see, for a short time and read-only; a
+    # coordinator of the agency holding the case reviews every use afterwards.
+    "emergency.access": CASE_ROLES,
+    "emergency.review": frozenset({R.COORDINATOR}),
     "export.cases": frozenset({R.COORDINATOR}),
     "role.grant": frozenset({R.ADMINISTRATOR}),
     "framework.view": frozenset(Role),

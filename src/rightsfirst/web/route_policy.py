@@ -18,8 +18,10 @@ do stays the only one), or one of:
 - ANY_ROLE: anyone signed in with a role;
 - NO_ONE: answers "not found" to everyone (a route that exists only so that others can be named).
 
-Routes that touch a case also need the case to be visible to the user (access.visible_cases);
-a case the user may not see answers exactly as a case that does not exist.
+Routes that touch a case also need the case to be visible to the user (access.visible_cases),
+or, for looking only (the "case.view" action), opened to them through their running emergency
+access (access.case_for); a case the user may not see answers exactly as a case that does not
+exist.
 """
 
 from __future__ import annotations
@@ -110,6 +112,16 @@ PAGES: tuple[Route, ...] = (
     _route("two_factor_setup", get=SIGNED_IN, post=SIGNED_IN),
     _route("account", get=SIGNED_IN, post=SIGNED_IN),
     _route("password_change", get=SIGNED_IN, post=SIGNED_IN),
+    # Security keys: one's own only (another user's key answers "not found"). Adding the first key
+    # at sign-in and the key ceremonies are reached before the second factor is complete; each
+    # ceremony is refused unless this session began it (security_keys.py).
+    _route("security_key_setup", get=SIGNED_IN, post=SIGNED_IN),
+    _route("security_key_assert_begin", post=SIGNED_IN),
+    _route("security_key_assert_finish", post=SIGNED_IN),
+    _route("security_key_register_begin", post=SIGNED_IN),
+    _route("security_key_register_finish", post=SIGNED_IN),
+    _route("security_key_add", get=SIGNED_IN, post=SIGNED_IN),
+    _route("security_key_remove", get=SIGNED_IN, post=SIGNED_IN),
     _route("home", get=ANY_ROLE),
     # Cases.
     Route("case_list", {"GET": "case.list"}, Touches.CASE_FILTER, case_parameter="q"),
@@ -177,6 +189,16 @@ PAGES: tuple[Route, ...] = (
         narrower={"GET": Narrower.SHARED_LOCATION, "POST": Narrower.SHARED_LOCATION},
     ),
     _route("case_export", get="export.cases", post="export.cases"),
+    # Emergency access: asked by full reference in a POST body (the page names no case); each use
+    # reviewed by a coordinator of the agency holding the case, never its user.
+    _route("emergency_access", get="emergency.access", post="emergency.access"),
+    _route("emergency_reviews", get="emergency.review"),
+    Route(
+        "emergency_review",
+        {"GET": "emergency.review", "POST": "emergency.review"},
+        CASE,
+        narrower={"GET": Narrower.HOLDER, "POST": Narrower.HOLDER},
+    ),
     _route("oversight_alerts", get="oversight.alerts", post="oversight.alerts"),
     # Coordination and oversight.
     _route("dashboard", get="dashboard.deadlines"),

@@ -11,6 +11,9 @@ RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
 RIGHTSFIRST_RETENTION_* retention periods (see RETENTION_DEFAULTS below)
 RIGHTSFIRST_API_RATE  requests one API token may make, e.g. 120/minute (default), 0 for no limit
+RIGHTSFIRST_SECURITY_KEY_ROLES roles that must sign in with a security key (comma-separated, or "none")
+RIGHTSFIRST_WEBAUTHN_RP_ID the domain security keys are registered for (default: from ALLOWED_HOSTS)
+RIGHTSFIRST_WEBAUTHN_ORIGIN the address(es) users open, e.g. https://cases.example.org (comma-separated)
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "axes",
     "django_htmx",
     "js_lib_htmx",
@@ -142,6 +146,73 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "Rightsfirst"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
+
+def security_key_roles_from_environment(default: frozenset[str]) -> frozenset[str]:
+    """RIGHTSFIRST_SECURITY_KEY_ROLES: role names separated by commas, "none", or unset (the default)."""
+    from rightsfirst.web.roles import Role
+
+    raw = os.environ.get("RIGHTSFIRST_SECURITY_KEY_ROLES", "").strip()
+    if not raw:
+        return default
+    if raw.lower() == "none":
+        return frozenset()
+    names = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    unknown = sorted(names - {role.value for role in Role})
+    if unknown:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"RIGHTSFIRST_SECURITY_KEY_ROLES={raw!r}: unknown role(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(role.value for role in Role)}, or none"
+        )
+    return names
+
+
+def _is_domain(host: str) -> bool:
+    return bool(host) and host != "*" and not host.startswith("[") and not host.replace(".", "").isdigit()
+
+
+def webauthn_relying_party(hosts: list[str], scheme: str, port: str = "") -> tuple[str, list[str]]:
+    """The relying party id and the origins security keys answer to, from the allowed host names.
+
+    The id is the first host that is a domain name (an address like 127.0.0.1 cannot be one; a
+    wildcard ".example.org" gives example.org); the origins are the named hosts at or under it,
+    with the scheme (and port) users open.
+    """
+    named = [host for host in hosts if not host.startswith(".") and _is_domain(host)]
+    wildcards = [host[1:] for host in hosts if host.startswith(".") and _is_domain(host[1:])]
+    rp_id = (named + wildcards or ["localhost"])[0]
+    suffix = f":{port}" if port else ""
+    origins = [f"{scheme}://{host}{suffix}" for host in named if host == rp_id or host.endswith("." + rp_id)]
+    return rp_id, origins or [f"{scheme}://{rp_id}{suffix}"]
+
+
+def webauthn_origins_from_environment(default: list[str]) -> list[str]:
+    """RIGHTSFIRST_WEBAUTHN_ORIGIN: one or more origins (scheme, host and port), comma-separated."""
+    raw = os.environ.get("RIGHTSFIRST_WEBAUTHN_ORIGIN", "")
+    return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()] or default
+
+
+# Security keys (WebAuthn, security_keys.py). Roles listed here must use one to sign in: in these
+# development and demonstration settings none does, because the demo users have no hardware key
+# (settings_production.py names coordinator, administrator and oversight).
+RIGHTSFIRST_SECURITY_KEY_ROLES = security_key_roles_from_environment(frozenset())
+# The relying party: keys registered here work only for this domain (and its subdomains), and an
+# answer signed for any other origin is refused, which is what makes keys phishing-resistant.
+# In development: localhost (a browser accepts keys on http://localhost, not on 127.0.0.1).
+_DEFAULT_RP_ID, _DEFAULT_ORIGINS = webauthn_relying_party(ALLOWED_HOSTS, "http", "8000")
+RIGHTSFIRST_WEBAUTHN_RP_ID = os.environ.get("RIGHTSFIRST_WEBAUTHN_RP_ID", "").strip() or _DEFAULT_RP_ID
+RIGHTSFIRST_WEBAUTHN_ORIGIN = webauthn_origins_from_environment(_DEFAULT_ORIGINS)
+# django-otp-webauthn reads its own names: its models, its checks and our helper (security_keys.py).
+OTP_WEBAUTHN_RP_ID = RIGHTSFIRST_WEBAUTHN_RP_ID
+OTP_WEBAUTHN_RP_NAME = "Rightsfirst"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = RIGHTSFIRST_WEBAUTHN_ORIGIN
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_CREDENTIAL_MODEL = "casework.SecurityKey"
+OTP_WEBAUTHN_ATTESTATION_MODEL = "casework.SecurityKeyAttestation"
+OTP_WEBAUTHN_HELPER_CLASS = "rightsfirst.web.security_keys.KeyHelper"
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -214,6 +285,28 @@ CONTENT_SECURITY_POLICY = {
 
 # The two-person rule (approvals.py): an approval is good for one use within this many hours.
 RIGHTSFIRST_APPROVAL_HOURS = 24
+
+
+def whole_number_from_environment(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number setting from the environment variable `name`, or the default when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a whole number from {minimum} to {maximum}")
+    return int(raw)
+
+
+# Emergency ("break-glass") access (emergency.py): how long one opening lasts, and how many a user
+# may hold at once or start in 24 hours before each further one needs a second person's approval.
+# Small on purpose: the limits are what keep an insider from using it to look for someone.
+RIGHTSFIRST_EMERGENCY_ACCESS_MINUTES = whole_number_from_environment(
+    "RIGHTSFIRST_EMERGENCY_ACCESS_MINUTES", 60, 5, 12 * 60
+)
+RIGHTSFIRST_EMERGENCY_ACCESS_AT_ONCE = whole_number_from_environment("RIGHTSFIRST_EMERGENCY_ACCESS_AT_ONCE", 2, 1, 10)
+RIGHTSFIRST_EMERGENCY_ACCESS_PER_DAY = whole_number_from_environment("RIGHTSFIRST_EMERGENCY_ACCESS_PER_DAY", 3, 1, 20)
 # Oversight alerts (oversight.py): patterns an insider looking for someone would leave.
 RIGHTSFIRST_ALERT_MASS_VIEWS = 30  # cases or identities opened by one user ...
 RIGHTSFIRST_ALERT_MASS_WINDOW_MINUTES = 10  # ... within this many minutes

@@ -12,6 +12,7 @@ from rightsfirst.web.views import (
     approvals,
     cases,
     dashboard,
+    emergency,
     erasure,
     framework_browser,
     measures,
@@ -19,6 +20,7 @@ from rightsfirst.web.views import (
     rights_sheet,
     screening,
     search,
+    security_keys,
 )
 
 
@@ -33,6 +35,7 @@ class SignOutView(auth_views.LogoutView):
 
 urlpatterns = [
     *account.urlpatterns,
+    *security_keys.urlpatterns,
     *approvals.urlpatterns,
     path("logout/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -42,6 +45,7 @@ urlpatterns = [
     *measures.urlpatterns,
     *records.urlpatterns,
     *erasure.urlpatterns,
+    *emergency.urlpatterns,
     *rights_sheet.urlpatterns,
     *search.urlpatterns,
     *dashboard.urlpatterns,

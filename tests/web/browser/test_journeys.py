@@ -317,6 +317,41 @@ def test_coordinator_overrides_a_blocked_measure_and_finds_it_in_the_audit_log(
     session.check("dashboard")
 
 
+def test_a_night_worker_of_another_agency_opens_a_case_in_an_emergency_on_a_phone(
+    open_session: Any, users: Any, make_case: Any
+) -> None:
+    case = make_case(ADULT_SITUATION)
+    session = open_session(viewport=PHONE)
+    session.login("outsider", PASSWORD)
+    page = session.page
+    session.go("/emergency/")
+    session.assert_fits_width()
+    session.check("emergency-form-phone")
+    page.get_by_label("Case reference").fill(case.reference)
+    page.get_by_label("A child: who is the guardian or responsible adult").check()
+    page.get_by_label("Explain what you need to know and why it cannot wait").fill(
+        "A boy of about 8 is at the night clinic with her; who is his guardian?"
+    )
+    page.get_by_label("Confirm with a code from your authenticator app").fill(
+        unused_code(TOTPDevice.objects.get(user__username="outsider"))
+    )
+    page.get_by_role("button", name="Open in an emergency").click()
+    page.wait_for_url(re.compile(rf"/cases/{case.reference}/$"))
+    assert "read-only, until" in page.locator(".emergency-banner").inner_text()
+    assert page.get_by_role("link", name="Record a measure or decision").count() == 0
+    session.assert_fits_width()
+    session.check("case-page-emergency-phone")
+
+    reviewer = open_session()
+    reviewer.login("coordinator", PASSWORD)
+    reviewer.page.get_by_role("link", name=re.compile("waits for review")).click()
+    reviewer.page.wait_for_url(re.compile(r"/emergency/reviews/$"))
+    reviewer.check("emergency-reviews")
+    reviewer.page.get_by_role("link", name=case.reference).click()
+    assert "A boy of about 8" in reviewer.page.locator("dl.facts").inner_text()
+    reviewer.check("emergency-review")
+
+
 def test_legal_adviser_records_a_compensation_claim_and_sees_the_totals(
     open_session: Any, users: Any, make_case: Any
 ) -> None:

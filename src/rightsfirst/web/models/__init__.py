@@ -8,7 +8,15 @@ from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
 from rightsfirst.web.models.search import SearchToken
-from rightsfirst.web.models.security import Approval, OversightAlert, RecoveryCode, RecoveryCodeDevice
+from rightsfirst.web.models.security import (
+    Approval,
+    EmergencyAccess,
+    OversightAlert,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecurityKey,
+    SecurityKeyAttestation,
+)
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -21,6 +29,7 @@ __all__ = [
     "CaseRestriction",
     "Consent",
     "Deadline",
+    "EmergencyAccess",
     "ErasureRequest",
     "Measure",
     "Membership",
@@ -31,6 +40,8 @@ __all__ = [
     "Referral",
     "Screening",
     "SearchToken",
+    "SecurityKey",
+    "SecurityKeyAttestation",
     "ServiceEvent",
     "StageChange",
 ]

@@ -75,6 +75,10 @@ class Case(models.Model):
     # The blind-index key the case's search tokens were computed with (see blind_index.py).
     index_key_id = models.CharField(max_length=16, blank=True, editable=False, db_index=True)
 
+    # Not stored: the emergency access through which access.case_for opened this case for the
+    # current user, if that is how (pages then show it read-only, and say until when).
+    emergency_grant: Any = None
+
     class Meta:
         ordering = ["-updated_at"]
         indexes = [

@@ -1,5 +1,5 @@
-"""Security records: recovery codes (stored only as hashes), approvals of dangerous acts by a
-second person, and alerts for the oversight role.
+"""Security records: recovery codes (stored only as hashes), security keys (WebAuthn), approvals
+of dangerous acts by a second person, emergency access to a case, and alerts for the oversight role.
 
 Recovery codes:
 
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
+from django_otp_webauthn.models import AbstractWebAuthnAttestation, AbstractWebAuthnCredential
+
+from rightsfirst.web.models.sealed import SealedRecord, sealed_column
 
 # Crockford's base32 without I, L, O and U: no two characters a tired reader can confuse.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -80,6 +84,26 @@ class RecoveryCode(models.Model):
         indexes = [models.Index(fields=["device", "code_hash"])]
 
 
+class SecurityKey(AbstractWebAuthnCredential):
+    """A security key (WebAuthn credential) the user registered: a django-otp device.
+
+    Only the public key, the credential id, the signature counter and the name the user gave it
+    are kept; the private key never leaves the key. The fields come from django-otp-webauthn's
+    abstract model, so that its verification helper works on this table (settings name it as
+    OTP_WEBAUTHN_CREDENTIAL_MODEL) while every column stays in this application's inventory.
+    """
+
+    class Meta(AbstractWebAuthnCredential.Meta):
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+
+class SecurityKeyAttestation(AbstractWebAuthnAttestation):
+    """What the browser sent when the key was registered (attestation "none": no make or model)."""
+
+    credential = models.OneToOneField(SecurityKey, on_delete=models.CASCADE, related_name="attestation", editable=False)
+
+
 class Approval(models.Model):
     """A dangerous act asked for by one person and approved (or refused) by another.
 
@@ -92,6 +116,7 @@ class Approval(models.Model):
         BULK_EXPORT = "bulk_export", _("Export the list of cases")
         ROLE_GRANT = "role_grant", _("Give a user a role")
         REVEAL_LOCATION = "reveal_location", _("See where the person lives")
+        EMERGENCY_ACCESS = "emergency_access", _("Emergency access beyond the limit")
 
     class Decision(models.TextChoices):
         PENDING = "pending", _("Waiting for a decision")
@@ -137,6 +162,9 @@ class OversightAlert(models.Model):
         OFF_HOURS = "off_hours", _("Identity opened outside working hours")
         SEARCH_WITHOUT_CASE = "search_without_case", _("Searches for people without a case of one's own")
         APPROVAL = "approval", _("A dangerous act was approved")
+        EMERGENCY_ACCESS = "emergency_access", _("Emergency access to a case")
+        EMERGENCY_REFUSED = "emergency_refused", _("Emergency access asked for a case kept from the user")
+        EMERGENCY_MISUSE = "emergency_misuse", _("Emergency access flagged as misuse")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     username = models.CharField(max_length=150)
@@ -152,3 +180,84 @@ class OversightAlert(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["username", "kind", "at"])]
+
+
+class EmergencyAccess(SealedRecord):
+    """One use of emergency ("break-glass") access: a user opened, by its full reference, a case
+    they could not otherwise see, read-only, until `expires_at` (see rightsfirst.web.emergency).
+
+    The explanation and the reviewer's note describe the person's situation, so both are sealed
+    under the case's key. A coordinator of the agency holding the case, never the user, reviews
+    every use; flagging it as misuse ends it at once.
+    """
+
+    SEALED = ("explanation", "review_note")
+
+    class Reason(models.TextChoices):
+        CHILD = "child_guardian", _("A child: who is the guardian or responsible adult")
+        SAFETY = "safety_risk", _("A risk to the person's safety or of reprisals")
+        MEDICAL = "medical_needs", _("Medical or mental health needs")
+        OTHER = "other_urgent", _("Another urgent need of the person (explain below)")
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        JUSTIFIED = "justified", _("Justified")
+        MISUSE = "misuse", _("Misuse")
+
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="emergency_accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The user's agency when the case was opened (a later move does not rewrite who asked from where).
+    agency = models.ForeignKey("casework.Agency", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    explanation_sealed = sealed_column()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Set when a reviewer flags the use as misuse while it is still running.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The second person's approval spent because the user had reached their limit.
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    review = models.CharField(max_length=20, choices=Review.choices, default=Review.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note_sealed = sealed_column()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [
+            models.Index(fields=["user", "expires_at"]),
+            models.Index(fields=["review", "case"]),
+        ]
+
+    @property
+    def explanation(self) -> str:
+        """What the emergency is, in the user's words (narrative: sealed under the case's key)."""
+        return self.opened("explanation")
+
+    @explanation.setter
+    def explanation(self, value: str) -> None:
+        self.set_plain("explanation", value)
+
+    @property
+    def review_note(self) -> str:
+        """What the reviewer found (narrative: sealed under the case's key)."""
+        return self.opened("review_note")
+
+    @review_note.setter
+    def review_note(self, value: str) -> None:
+        self.set_plain("review_note", value)
+
+    @property
+    def label(self) -> str:
+        """How audit entries name this use; every view made under it carries the same label."""
+        return f"emergency access #{self.pk}"
+
+    @property
+    def ends_at(self) -> Any:
+        """When the access ended or will end: expiry, or earlier if it was ended as misuse."""
+        return self.ended_at if self.ended_at is not None and self.ended_at < self.expires_at else self.expires_at
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None and self.expires_at > timezone.now()

@@ -10,12 +10,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse_lazy
+from django.urls import path, reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from rightsfirst.web import audit, two_factor
+from rightsfirst.web import audit, security_keys, two_factor
 
 
 class CodeForm(forms.Form):
@@ -37,6 +38,10 @@ class AppCodeForm(forms.Form):
     )
 
 
+class ConfirmCodeForm(forms.Form):
+    code = two_factor.confirmation_field()
+
+
 class SignInView(auth_views.LoginView):
     """The password step. The second step follows (SecondFactorRequiredMiddleware sends the user on)."""
 
@@ -46,18 +51,37 @@ class SignInView(auth_views.LoginView):
 @sensitive_post_parameters("code")
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
-    """The second step of signing in: a code from the app, or a recovery code."""
-    if request.user.is_verified():
+    """The second step of signing in: a security key, a code from the app, or a recovery code.
+
+    A role that must use a key is offered only the key once it has one.
+    """
+    step = two_factor.next_step(request)
+    if step is None:
         return redirect(two_factor.safe_next(request))
-    if not two_factor.is_enrolled(request.user):
-        return redirect("two_factor_setup")
+    if step != "two_factor_verify":
+        query = "?" + urlencode({"next": request.GET["next"]}) if request.GET.get("next") else ""
+        return redirect(reverse(step) + query)
+    codes_accepted = two_factor.codes_accepted_at_sign_in(request.user) and two_factor.is_enrolled(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.verify_sign_in(request, form.cleaned_data["code"]):
-            return redirect(two_factor.safe_next(request))
-        # One message for a wrong, reused or throttled code: nothing to learn from the difference.
-        form.add_error("code", _("That code did not work. Wait for a new code in the app and try again."))
-    return render(request, "web/account/verify.html", {"form": form, "next": request.GET.get("next", "")})
+            step = two_factor.next_step(request)
+            if step is None:
+                return redirect(two_factor.safe_next(request))
+            # A role that must use a key and has none yet: on to adding one.
+            return redirect(reverse(step) + "?" + urlencode({"next": two_factor.safe_next(request)}))
+        if codes_accepted:
+            # One message for a wrong, reused or throttled code: nothing to learn from the difference.
+            form.add_error("code", _("That code did not work. Wait for a new code in the app and try again."))
+        else:
+            form.add_error(None, _("Your role signs in with a security key: a code is not enough."))
+    context = {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        "codes_accepted": codes_accepted,
+        "has_key": security_keys.has_key(request.user),
+    }
+    return render(request, "web/account/verify.html", context)
 
 
 @sensitive_post_parameters("code")
@@ -65,7 +89,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """First sign-in: connect an authenticator app. Not offered once one is connected (a stolen
     password must not be enough to add the thief's own app)."""
-    if two_factor.is_enrolled(request.user):
+    if two_factor.is_enrolled(request.user) or security_keys.has_key(request.user):
         return redirect("two_factor_verify")
     device = two_factor.start_enrolment(request.user)
     form = AppCodeForm(request.POST or None)
@@ -90,9 +114,9 @@ def setup(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The user's own account: second factor status, new recovery codes, password change."""
+    """The user's own account: second factors (app, recovery codes, security keys), password change."""
     recovery = two_factor.recovery_device(request.user)
-    form = CodeForm(request.POST or None)
+    form = ConfirmCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.confirm(request, form.cleaned_data["code"]):
             codes = two_factor.recovery_device(request.user).replace_codes()
@@ -100,10 +124,14 @@ def account(request: HttpRequest) -> HttpResponse:
             return render(request, "web/account/recovery_codes.html", {"codes": codes, "next": reverse_lazy("account")})
         form.add_error("code", _("That code did not work. Wait for a new code in the app and try again."))
     device = two_factor.app_device(request.user)
+    keys = list(security_keys.keys_of(request.user))
     context: dict[str, Any] = {
         "form": form,
         "remaining": recovery.remaining(),
         "enrolled_on": device.created_at if device is not None else None,
+        "keys": keys,
+        "key_required": security_keys.required_for(request.user),
+        "may_add_key": len(keys) < security_keys.MAX_KEYS,
     }
     return render(request, "web/account/account.html", context)
 

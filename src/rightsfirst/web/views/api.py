@@ -567,7 +567,8 @@ def _case(request: HttpRequest, reference: str, action: str = "case.view") -> Ca
     """The case, if the caller's role allows `action` at all (else 403) and may act on this case (else 404)."""
     user = _user(request)
     access.require(user, action)
-    return access.case_for(user, reference.strip().upper(), action)
+    # Emergency access is for a person at a screen, never for an integration's token.
+    return access.case_for(user, reference.strip().upper(), action, emergency=False)
 
 
 def _viewed(request: HttpRequest, case: Case, what: str) -> None:

@@ -34,7 +34,9 @@ class RequestForm(forms.Form):
         min_length=20,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("The person who decides reads this. At least 20 characters."),
+        help_text=gettext_lazy(
+            "The person who decides reads this. At least 20 characters. Write no names: the case reference is enough."
+        ),
     )
 
 

@@ -222,7 +222,10 @@ def _case_page(request: HttpRequest, case: Case, move_form: StageMoveForm | None
         "overdue": [item for item in entitlements if item.overdue],
         "screening": case.screenings.order_by("-number").first(),
         "measures": [(item, type_label(item.measure_type)) for item in case.measures.all()[:5]],
-        "next_stages": [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
+        # Emergency access is read-only: no move is offered.
+        "next_stages": []
+        if case.emergency_grant is not None
+        else [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user, case)),
         "stage_changes": case.stage_changes.all(),
         **erasure_views.hold_context(case),

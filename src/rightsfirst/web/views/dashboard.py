@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.engine.inputs import SITUATION_SPEC
-from rightsfirst.web import access, audit, workflow
+from rightsfirst.web import access, audit, emergency, workflow
 from rightsfirst.web.lifecycle import STAGE_LABELS
 from rightsfirst.web.models import AuditEvent, Case, Deadline, Measure, Person, Screening
 from rightsfirst.web.roles import ROLE_LABELS, Role
@@ -215,6 +215,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "problems": _labelled(recent_problems(user, since)[:LIST_CAP]),
         "problem_total": problem_total,
         "recent_days": RECENT_DAYS,
+        # Uses of emergency access to the agency's cases: listed here until someone reviews them.
+        "emergency_reviews_waiting": emergency.pending_reviews(user).count(),
     }
     return render(request, "web/dashboard/index.html", context)
 

@@ -147,7 +147,7 @@ def _erasure_page(
         "case": case,
         "rows": rows,
         "form": form or RequestForm(initial={"requested_on": today}),
-        "may_record": access.may(request.user, "erasure.request") and not pending and case.erased_at is None,
+        "may_record": access.may_on(request.user, "erasure.request", case) and not pending and case.erased_at is None,
         "pending": pending,
         "manual_hold": case.legal_hold,
         "proceedings_pending": [item for item in holds if item.kind == "proceedings"],

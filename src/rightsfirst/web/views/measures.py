@@ -91,7 +91,9 @@ def _known_type(measure_type: str) -> None:
         raise Http404("not found")
 
 
-def _recordable(user: Any, types: tuple[str, ...]) -> list[tuple[str, str]]:
+def _recordable(user: Any, types: tuple[str, ...], case: Case) -> list[tuple[str, str]]:
+    if case.emergency_grant is not None:
+        return []  # emergency access is read-only
     role = access.role_of(user)
     return [(item, type_label(item)) for item in types if may_record_measure(role, item)]
 
@@ -117,7 +119,7 @@ def measure_list(request: HttpRequest, reference: str) -> HttpResponse:
         "case": case,
         "form": form,
         "rows": [{"measure": item, "label": type_label(item.measure_type)} for item in measures],
-        "may_record": access.may(request.user, "measure.record"),
+        "may_record": access.may_on(request.user, "measure.record", case),
     }
     return render(request, "web/measures/list.html", context)
 
@@ -128,7 +130,7 @@ def measure_choose(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case_for(request.user, reference, "measure.record")
     groups = []
     for key, label, types in GROUPS:
-        recordable = _recordable(request.user, types)
+        recordable = _recordable(request.user, types, case)
         if recordable:
             groups.append({"key": key, "label": label, "types": recordable})
     return render(request, "web/measures/choose.html", {"case": case, "groups": groups})
@@ -279,7 +281,7 @@ def case_proceedings(request: HttpRequest, reference: str) -> HttpResponse:
             "Criminal, civil, labour and administrative proceedings, the person's role in them, and what keeps "
             "them safe and informed. The person's rights never depend on taking part."
         ),
-        "recordable": _recordable(request.user, PROCEEDING_TYPES),
+        "recordable": _recordable(request.user, PROCEEDING_TYPES, case),
     }
     return render(request, "web/measures/proceedings.html", context)
 
@@ -322,7 +324,7 @@ def case_remedies(request: HttpRequest, reference: str) -> HttpResponse:
             "Restitution, compensation and rehabilitation: what was claimed for which harm, what was awarded, "
             "and what was actually paid, by whom."
         ),
-        "recordable": _recordable(request.user, REMEDY_TYPES),
+        "recordable": _recordable(request.user, REMEDY_TYPES, case),
     }
     return render(request, "web/measures/remedies.html", context)
 
@@ -348,7 +350,7 @@ def case_return(request: HttpRequest, reference: str) -> HttpResponse:
             "will not be sent back to harm, attention to pending proceedings, a reintegration plan, and an offer "
             "of the alternatives."
         ),
-        "recordable": _recordable(request.user, RETURN_TYPES),
+        "recordable": _recordable(request.user, RETURN_TYPES, case),
     }
     return render(request, "web/measures/return.html", context)
 
@@ -370,7 +372,7 @@ def case_children(request: HttpRequest, reference: str) -> HttpResponse:
             "While the person's age is uncertain and there are reasons to believe they are a child, they are "
             "treated as a child until an age assessment decides."
         ),
-        "recordable": _recordable(request.user, CHILD_TYPES),
+        "recordable": _recordable(request.user, CHILD_TYPES, case),
     }
     return render(request, "web/measures/children.html", context)
 

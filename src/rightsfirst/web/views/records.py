@@ -472,7 +472,7 @@ def case_refer(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "case": case,
         "form": form,
-        "may_refer": access.may(request.user, "case.refer"),
+        "may_refer": access.may_on(request.user, "case.refer", case),
         "has_consent": active_referral_consents(case).exists(),
         "needs_best_interests": needs_best_interests,
         "refused": refused,
@@ -621,7 +621,7 @@ def case_dates(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "case": case,
         "form": form,
-        "may_edit": access.may(request.user, "case.dates"),
+        "may_edit": access.may_on(request.user, "case.dates", case),
         "rows": rows,
         "section": "dates",
     }
