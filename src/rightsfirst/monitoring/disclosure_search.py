@@ -15,26 +15,22 @@ suppressed, and it is checked against the whole system. Three searches, cheapest
     a path between the two in every table crossing that dimension (so every other margin and
     the grand total stay unchanged);
   * otherwise (the grand total, or structures the two above do not fit): an integer program
-    over the whole indicator (HiGHS), minimising the cost of the cells it needs.
+    over the whole indicator (HiGHS, disclosure_program.py), minimising the cost of the cells
+    it needs.
+The path searches themselves are in disclosure_paths.py.
 Cost: 0 for a cell already suppressed, less for one suppressed in the previous period, and
 otherwise growing with the count (small cells are preferred).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import os
-import sys
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-
-import highspy
-import numpy as np
+from typing import TYPE_CHECKING
 
 from rightsfirst.monitoring.disclosure_model import DisclosureError, Plane, System
+from rightsfirst.monitoring.disclosure_paths import Paths, Tree, Witness
+from rightsfirst.monitoring.disclosure_program import WitnessProgram
 from rightsfirst.monitoring.tables import Suppression
 
 if TYPE_CHECKING:
@@ -44,11 +40,6 @@ INFINITY = math.inf
 # A cell suppressed in the previous period costs a quarter of a new one, so that a pattern is
 # kept unless it no longer protects or a much smaller cell will do.
 NEW_CELL_FACTOR = 4
-# Within equal costs, fewer cells (shorter paths).
-LENGTH_WEIGHT = 1
-COST_SCALE = 1024
-
-Witness = dict[int, int]
 
 
 class Protector:
@@ -103,8 +94,9 @@ class Protector:
             self.adjacency[id(plane)] = [
                 [(node, var) for node, var in edges if self.suppressible[var]] for edges in plane.adjacency
             ]
-        self._lp: _WitnessProgram | None = None
+        self._lp: WitnessProgram | None = None
         self._dimension_values: dict[str, list[str]] = {}
+        self.paths = Paths(self.adjacency, self.group_of, self.current_cost, self.movable, self.status)
         self.searches = {"cycle": 0, "swap": 0, "program": 0}
 
     # -- the search --------------------------------------------------------------------------
@@ -279,7 +271,7 @@ class Protector:
         # regions' cells then moving by the sums (see _projected).
         attempts = [(True, group), (False, group)] + ([(True, None), (False, None)] if group is not None else [])
         for free_only, within in attempts:
-            tree = self._paths(plane, start, -sign, excluded=var, stop=done, free_only=free_only, group=within)
+            tree = self.paths.search(plane, start, -sign, excluded=var, stop=done, free_only=free_only, group=within)
             target = next((node for node in tree.order if node != start and done(node)), None)
             if target is not None:
                 witness = {var: sign}
@@ -349,19 +341,21 @@ class Protector:
         # A value nested in a published one moves only against values of the same group.
         grouping = self.system.groups.get(dimension)
         group = None if grouping is None else grouping.get(value, f"\x00{value}")
-        routes: list[tuple[Plane, int, _Tree, str]] = []
+        routes: list[tuple[Plane, int, Tree, str]] = []
         for plane, side in self.system.dimension_planes.get(dimension, []):
             if value not in plane.values[side]:
                 continue
             if through is not None and plane is through[0]:
                 _, cell, other = through
                 if plane.conserve[1 - side]:
-                    tree = self._paths(plane, other, -sign, excluded=cell, stop=None, free_only=free_only, group=group)
+                    tree = self.paths.search(
+                        plane, other, -sign, excluded=cell, stop=None, free_only=free_only, group=group
+                    )
                     routes.append((plane, side, tree, "through"))
                 continue
             if plane.conserve[side]:
                 node = plane.node(side, plane.values[side].index(value))
-                tree = self._paths(plane, node, sign, excluded=-1, stop=None, free_only=free_only, group=group)
+                tree = self.paths.search(plane, node, sign, excluded=-1, stop=None, free_only=free_only, group=group)
                 routes.append((plane, side, tree, "from"))
         tied_to_total = any(
             self.system.total_var in (v for v, _ in self.system.equations[number])
@@ -408,7 +402,7 @@ class Protector:
         return self._dimension_values[dimension]
 
     @staticmethod
-    def _route_end(plane: Plane, side: int, tree: _Tree, how: str, partner: str | None) -> int | None:
+    def _route_end(plane: Plane, side: int, tree: Tree, how: str, partner: str | None) -> int | None:
         """Where the balancing path of one table ends for a given partner value (None: no path)."""
         free_here = not plane.conserve[side]
         free_there = not plane.conserve[1 - side]
@@ -424,258 +418,7 @@ class Protector:
         target = plane.node(side, plane.values[side].index(partner))
         return target if target in tree.distance else None
 
-    # -- shortest alternating paths ------------------------------------------------------------
-
-    def _paths(
-        self,
-        plane: Plane,
-        start: int,
-        first_sign: int,
-        *,
-        excluded: int,
-        stop: Callable[[int], bool] | None,
-        free_only: bool = False,
-        group: str | None = None,
-    ) -> _Tree:
-        """Cheapest alternating paths from a node: edges leaving the start's side change their
-        cell by first_sign, edges leaving the other side by -first_sign. With free_only, only
-        through cells already suppressed (all cost nothing: a breadth-first search)."""
-        if free_only:
-            return self._free_paths(plane, start, first_sign, excluded=excluded, stop=stop, group=group)
-        group_of = self.group_of[id(plane)]
-        start_side = plane.side_of(start)
-        distance = {start: 0}
-        back: dict[int, tuple[int, int, int]] = {}
-        order: list[int] = []
-        heap = [(0, start)]
-        settled: set[int] = set()
-        adjacency = self.adjacency[id(plane)]
-        cost = self.current_cost
-        border = len(plane.values[0])
-        while heap:
-            dist, node = heapq.heappop(heap)
-            if node in settled:
-                continue
-            settled.add(node)
-            order.append(node)
-            if stop is not None and node != start and stop(node):
-                break
-            sign = first_sign if (node < border) == (start_side == 0) else -first_sign
-            movable = self.movable[sign]
-            for neighbour, var in adjacency[node]:
-                if var == excluded or neighbour in settled or not movable[var]:
-                    continue
-                if group is not None and group_of[neighbour] not in (None, group):
-                    continue
-                candidate = dist + cost[var] * COST_SCALE + LENGTH_WEIGHT
-                if candidate < distance.get(neighbour, INFINITY):
-                    distance[neighbour] = candidate
-                    back[neighbour] = (node, var, sign)
-                    heapq.heappush(heap, (candidate, neighbour))
-        return _Tree(distance, back, order)
-
-    def _free_paths(
-        self,
-        plane: Plane,
-        start: int,
-        first_sign: int,
-        *,
-        excluded: int,
-        stop: Callable[[int], bool] | None,
-        group: str | None,
-    ) -> _Tree:
-        group_of = self.group_of[id(plane)]
-        start_side = plane.side_of(start)
-        distance = {start: 0}
-        back: dict[int, tuple[int, int, int]] = {}
-        order = [start]
-        adjacency = self.adjacency[id(plane)]
-        status = self.status
-        border = len(plane.values[0])
-        queue = deque([start])
-        while queue:
-            node = queue.popleft()
-            sign = first_sign if (node < border) == (start_side == 0) else -first_sign
-            movable = self.movable[sign]
-            reached = distance[node] + 1
-            for neighbour, var in adjacency[node]:
-                if neighbour in distance or var == excluded or status[var] is None or not movable[var]:
-                    continue
-                if group is not None and group_of[neighbour] not in (None, group):
-                    continue
-                distance[neighbour] = reached
-                back[neighbour] = (node, var, sign)
-                order.append(neighbour)
-                if stop is not None and stop(neighbour):
-                    return _Tree(distance, back, order)
-                queue.append(neighbour)
-        return _Tree(distance, back, order)
-
-    def _program(self) -> _WitnessProgram:
+    def _program(self) -> WitnessProgram:
         if self._lp is None:
-            self._lp = _WitnessProgram(self)
+            self._lp = WitnessProgram(self)
         return self._lp
-
-
-class _Tree:
-    def __init__(self, distance: dict[int, int], back: dict[int, tuple[int, int, int]], order: list[int]) -> None:
-        self.distance = distance
-        self.back = back
-        self.order = order
-
-    def path(self, node: int) -> Witness:
-        cells: Witness = {}
-        while node in self.back:
-            node, var, sign = self.back[node]
-            cells[var] = sign
-        return cells
-
-
-_BANNER_LOCK = threading.Lock()
-_banner_shown = False
-
-
-def _new_highs() -> Any:
-    """A HiGHS solver, the first one of the process made with standard output muted.
-
-    HiGHS prints a banner on the process's standard output (file descriptor 1, below Python)
-    when its first solver is made; a report written to standard output must not get it.
-    """
-    global _banner_shown
-    with _BANNER_LOCK:
-        if _banner_shown:
-            return highspy.Highs()  # type: ignore[no-untyped-call]
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as sink:
-                os.dup2(sink.fileno(), 1)
-                try:
-                    return highspy.Highs()  # type: ignore[no-untyped-call]
-                finally:
-                    os.dup2(saved, 1)
-                    _banner_shown = True
-        finally:
-            os.close(saved)
-
-
-class _WitnessProgram:
-    """The witness search as an integer program over the whole indicator (HiGHS).
-
-    Variables: for every suppressible cell, its increase and its decrease (both >= 0, at most
-    what keeps it within what a reader knows of it). Constraints: every
-    equation and inequality of the system. Objective: the cost of the cells it moves.
-    """
-
-    def __init__(self, protector: Protector) -> None:
-        self.protector = protector
-        system = protector.system
-        x = protector.x
-        self.columns = [var for var in range(len(x)) if protector.suppressible[var]]
-        position = {var: n for n, var in enumerate(self.columns)}
-        count = len(self.columns)
-        lower = np.zeros(2 * count)
-        upper = np.empty(2 * count)
-        for n, var in enumerate(self.columns):
-            up = protector.hi[var] - x[var]
-            upper[2 * n] = highspy.kHighsInf if up == INFINITY else up
-            upper[2 * n + 1] = x[var] - protector.lo[var]
-        starts = [0]
-        indices: list[int] = []
-        values: list[float] = []
-        row_lower: list[float] = []
-        row_upper: list[float] = []
-        for equation in system.equations:
-            terms = [(position[var], c) for var, c in equation if var in position]
-            if not terms:
-                continue
-            for n, c in terms:
-                indices += [2 * n, 2 * n + 1]
-                values += [float(c), float(-c)]
-            starts.append(len(indices))
-            row_lower.append(0.0)
-            row_upper.append(0.0)
-        for a, b in system.inequalities:
-            terms = [(position[v], c) for v, c in ((a, 1), (b, -1)) if v in position]
-            if not terms:
-                continue
-            for n, c in terms:
-                indices += [2 * n, 2 * n + 1]
-                values += [float(c), float(-c)]
-            starts.append(len(indices))
-            row_lower.append(-highspy.kHighsInf)
-            row_upper.append(float(x[b] - x[a]))
-        self.lower = lower
-        self.upper = upper
-        self.position = position
-        highs = _new_highs()
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("random_seed", 0)
-        lp = highspy.HighsLp()
-        lp.num_col_ = 2 * count
-        lp.num_row_ = len(row_lower)
-        lp.col_cost_ = np.ones(2 * count)
-        lp.col_lower_ = lower
-        lp.col_upper_ = upper
-        lp.row_lower_ = np.array(row_lower, dtype=float)
-        lp.row_upper_ = np.array(row_upper, dtype=float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(values, dtype=float)
-        if highs.passModel(lp) != highspy.HighsStatus.kOk:
-            raise DisclosureError(f"indicator {system.indicator_id!r}: the witness program could not be built")
-        self.highs = highs
-        self.count = count
-        self.rows = len(row_lower)
-        self.column_vars = np.array(self.columns, dtype=np.int64)
-        self.all_columns = np.arange(2 * count, dtype=np.int32)
-
-    def solve(self, var: int, sign: int) -> Witness | None:
-        protector = self.protector
-        if self.rows == 0:
-            return {var: sign * protector.step}  # nothing ties the cell to any other
-        count = len(self.columns)
-        # A moved cell already suppressed costs almost nothing; the small cost keeps witnesses short.
-        current = np.maximum(np.asarray(protector.current_cost, dtype=float)[self.column_vars], 0.01)
-        self.highs.changeColsCost(2 * count, self.all_columns, np.repeat(current, 2))
-        n = self.position[var]
-        up, down = 2 * n, 2 * n + 1
-        forced = (up, down) if sign > 0 else (down, up)
-        step = float(protector.step)
-        self.highs.changeColBounds(forced[0], step, step)
-        self.highs.changeColBounds(forced[1], 0.0, 0.0)
-        try:
-            values = self._run(integer=False)
-            # The linear relaxation is usually whole (the tables' sums are network-like); when it
-            # is not, the integer program gives a witness a reader could not rule out by rounding.
-            if values is not None and np.any(np.abs(values - np.round(values)) > 1e-9):
-                values = self._run(integer=True)
-        finally:
-            for column in forced:
-                self.highs.changeColBounds(column, float(self.lower[column]), float(self.upper[column]))
-        if values is None:
-            return None
-        change = np.round(values[0::2] - values[1::2]).astype(np.int64)
-        return {self.columns[m]: int(change[m]) for m in np.nonzero(change)[0]}
-
-    def _run(self, *, integer: bool) -> np.ndarray | None:
-        columns = np.arange(2 * self.count, dtype=np.int32)
-        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
-        if integer:
-            self.highs.changeColsIntegrality(2 * self.count, columns, np.array([kind] * (2 * self.count)))
-        try:
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                return np.asarray(self.highs.getSolution().col_value, dtype=float)
-            if status == highspy.HighsModelStatus.kInfeasible:
-                return None
-            raise DisclosureError(
-                f"indicator {self.protector.system.indicator_id!r}: the witness search stopped "
-                f"({self.highs.modelStatusToString(status)}); the release was not protected"
-            )
-        finally:
-            if integer:
-                continuous = highspy.HighsVarType.kContinuous
-                self.highs.changeColsIntegrality(2 * self.count, columns, np.array([continuous] * (2 * self.count)))
