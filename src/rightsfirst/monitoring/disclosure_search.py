@@ -83,12 +83,12 @@ class Protector:
         # Per plane, the group of each node (None: its dimension is not nested in a published one).
         self.group_of: dict[int, list[str | None]] = {}
         for plane in system.planes:
-            groups = [system.groups.get(dim) for dim in plane.dims]
-            self.group_of[id(plane)] = [
-                (None if groups[side] is None else groups[side].get(value, f"\x00{value}"))  # type: ignore[union-attr]
-                for side in (0, 1)
-                for value in plane.values[side]
-            ]
+            nodes: list[str | None] = []
+            for side in (0, 1):
+                grouping = system.groups.get(plane.dims[side])
+                # A value missing from the nesting's map is a group of its own.
+                nodes += [None if grouping is None else grouping.get(v, f"\x00{v}") for v in plane.values[side]]
+            self.group_of[id(plane)] = nodes
             for (i, j), var in plane.cell.items():
                 self.interior.setdefault(var, []).append((plane, i, j))
             self.adjacency[id(plane)] = [
