@@ -180,6 +180,16 @@ INVENTORY: dict[str, tuple[str, str]] = {
     "SearchToken.case": (SECURITY, "which case a token points to"),
     "SearchToken.index": (SECURITY, "which blind index"),
     "SearchToken.token": (SECURITY, "keyed, truncated hash of a normalised name or number"),
+    # The privacy budget of differentially private releases (statistics only; no person in it)
+    "PrivacyBudget.id": (REFERENCE, "key"),
+    "PrivacyBudget.budget_id": (REFERENCE, "which budget a release spends"),
+    "PrivacyBudget.created_at": (REFERENCE, "when the budget was first used"),
+    "PrivacySpend.id": (SECURITY, "key"),
+    "PrivacySpend.budget": (SECURITY, "the budget spent"),
+    "PrivacySpend.epsilon": (SECURITY, "how much privacy loss the release cost; the total is never exceeded"),
+    "PrivacySpend.note": (STAFF, "which release (period, tables); written by the system, no names"),
+    "PrivacySpend.spent_by": (STAFF, "who released it"),
+    "PrivacySpend.spent_at": (SECURITY, "when"),
     # Sign-in, approvals, oversight, audit
     "RecoveryCodeDevice.id": (SECURITY, "key"),
     "RecoveryCodeDevice.user": (SECURITY, "whose codes"),

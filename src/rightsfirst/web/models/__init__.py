@@ -4,6 +4,7 @@ everything else uses the case reference."""
 from rightsfirst.web.models.audit import AuditEvent
 from rightsfirst.web.models.cases import Case, CaseRestriction, Referral, StageChange
 from rightsfirst.web.models.erasure import ErasureRequest
+from rightsfirst.web.models.monitoring import DatabaseLedger, PrivacyBudget, PrivacySpend
 from rightsfirst.web.models.organisation import Agency, ApiToken, Membership
 from rightsfirst.web.models.people import IDENTITY_FIELDS, IDENTITY_PARTS, Person
 from rightsfirst.web.models.records import Consent, Deadline, Measure, Screening, ServiceEvent
@@ -28,6 +29,7 @@ __all__ = [
     "Case",
     "CaseRestriction",
     "Consent",
+    "DatabaseLedger",
     "Deadline",
     "EmergencyAccess",
     "ErasureRequest",
@@ -35,6 +37,8 @@ __all__ = [
     "Membership",
     "OversightAlert",
     "Person",
+    "PrivacyBudget",
+    "PrivacySpend",
     "RecoveryCode",
     "RecoveryCodeDevice",
     "Referral",
