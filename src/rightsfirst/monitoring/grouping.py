@@ -141,14 +141,14 @@ def route(indicator: Indicator, role: str, grouping: Grouping) -> tuple[str, str
             return "money", f"v_{indicator.id}", f"sum(a_{indicator.id})"
         if role == "value":
             return None
-        return "persons", f"n_{indicator.id}", f"count_if(n_{indicator.id})"
+        return "person_cube", f"n_{indicator.id}", f"sum(n_{indicator.id})"
     if indicator.kind == "median":
         if role == "count":
             return "persons", f"n_{indicator.id}", f"count(v_{indicator.id})"
         return "persons", f"v_{indicator.id}", f"quantile_cont(v_{indicator.id}, 0.5)"
     if role == "count":
-        return "persons", f"n_{indicator.id}", f"count_if(n_{indicator.id})"
-    return "persons", f"p_{indicator.denominator}", f"count_if(p_{indicator.denominator})"
+        return "person_cube", f"n_{indicator.id}", f"sum(n_{indicator.id})"
+    return "person_cube", f"p_{indicator.denominator}", f"sum(p_{indicator.denominator})"
 
 
 def make_plan(
