@@ -317,6 +317,8 @@ def compute(
         raise ValueError(f"no computation for indicator(s) {', '.join(missing)}")
     con = duckdb.connect(":memory:")
     try:
+        # Nothing derived from the records goes to disk: no spilling to a temporary directory.
+        con.execute("SET temp_directory = ''")
         con.register("cases_arrow", records.cases)
         con.register("measures_arrow", records.measures)
         con.register("services_arrow", records.services)

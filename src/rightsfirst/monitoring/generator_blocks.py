@@ -33,9 +33,19 @@ FACT_CHOICES = _fact_vocabularies()
 def string_array(codes: np.ndarray, names: Sequence[str]) -> pa.Array:
     """Strings from integer codes into `names`; a negative code is null."""
     codes = np.asarray(codes)
-    indices = pa.array(np.where(codes < 0, 0, codes).astype(np.int32), mask=codes < 0)
-    # take() builds the string column directly (about three times faster than decoding a dictionary).
-    return pc.take(pa.array(list(names) or [""], pa.string()), indices)
+    valid = codes >= 0
+    dictionary = pa.array(list(names) or [""], pa.string())
+    # take() on the recorded values only, then the full column around the same bytes: most
+    # fact columns are null for most measures, and this costs in proportion to the values.
+    compact = pc.take(dictionary, pa.array(codes[valid].astype(np.int32)))
+    if len(compact) == len(codes):
+        return compact
+    lengths = np.zeros(len(codes), dtype=np.int32)
+    lengths[valid] = np.diff(np.frombuffer(compact.buffers()[1], dtype=np.int32)[: len(compact) + 1])
+    offsets = np.zeros(len(codes) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.StringArray.from_buffers(len(codes), pa.py_buffer(offsets), compact.buffers()[2], validity)
 
 
 def list_array(offsets: np.ndarray, values: pa.Array) -> pa.Array:
