@@ -1,15 +1,17 @@
 """Indicators computed with DuckDB over the Arrow record tables.
 
-The records are registered with DuckDB without copying. Three unit tables are built once per
+The records are registered with DuckDB without copying. The unit tables are built once per
 call, each row carrying its dimensions and one column per indicator (or population) saying
 whether the row counts for it:
 
-- `persons`: one row per case (person);
+- `persons`: one row per case (person), with the values medians are taken of;
+- `person_cube`: the persons counted per combination of all their dimensions, which the person
+  counts of every table are summed from (far fewer rows to group than persons);
 - `measure_units`: one row per measure counted by a measure-counted indicator;
 - `money`: one row per person and currency of compensation measures in the period.
 
-Then one GROUPING SETS query per table (and per overlapping dimension to unnest) computes every
-cell and margin of every requested table at once; `form` and `rule` are unnested only in the
+Then one GROUPING SETS query per table (and per list dimension to unnest) computes every cell
+and margin of every requested table at once; `form` and `rule` are unnested only in the
 groupings that contain them, so their totals stay counts of distinct persons or measures.
 The definitions are in indicators.yaml; baseline.py computes the same with pandas.
 """
