@@ -166,7 +166,7 @@ def add_measures(
     immigration = _is(facts["facility"], FACT_CHOICES["facility"].index("immigration_detention"))
     violations = [
         (immigration, "immigration_detention"),
-        (_is(facts["basis"], 0), "routine_detention"),
+        (_is(facts["basis"], FACT_CHOICES["basis"].index("routine")), "routine_detention"),
         (rng.random(size) < 0.3, "case_by_case_justification"),
     ]
     day = state["referred"][cases] + rng.integers(-15, 180, size)
