@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run examples browser-deps test lint typecheck security sbom lock crash-test bench bench-web compiled docs clean
+.PHONY: run examples browser-deps test lint typecheck security sbom lock crash-test bench bench-web bench-monitoring compiled docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rightsfirst needs Python 3.11 or newer")'
@@ -67,10 +67,12 @@ lock: $(STAMP)
 crash-test: $(STAMP)
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider -rs -s tests/reliability
 
-## Regenerate the generated documentation: JSON Schemas (docs/schema/) and the rule catalogue (docs/rules.md).
+## Regenerate the generated documentation: JSON Schemas (docs/schema/), the rule catalogue (docs/rules.md)
+## and the monitoring indicators (docs/indicators.md).
 docs: $(STAMP)
 	$(BIN)/rightsfirst schema --write docs/schema
 	$(BIN)/rightsfirst framework rules > docs/rules.md
+	$(BIN)/python -m rightsfirst.monitoring.indicator_docs > docs/indicators.md
 
 ## The engine compiled with mypyc into build/compiled (the production build), for benchmarks and CI.
 compiled: $(STAMP)
@@ -85,6 +87,12 @@ bench: compiled
 ## (docs/performance.md). Options go in BENCH_WEB, e.g. make bench-web BENCH_WEB="--database postgres".
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/bench_web.py $(BENCH_WEB)
+
+## Monitoring benchmark: every indicator with disclosure control over 1,000,000 synthetic records,
+## DuckDB against pandas in the same run (docs/performance.md). Options go in BENCH_MONITORING,
+## e.g. make bench-monitoring BENCH_MONITORING="--cases 200000 --runs 3".
+bench-monitoring: $(STAMP)
+	$(BIN)/python benchmarks/bench_monitoring.py $(BENCH_MONITORING)
 
 ## What the browser tests need beside Python: axe-core from the npm registry (chromium comes from
 ## the system: apt install chromium). Without them the browser tests are skipped, with the reason.
