@@ -360,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="`rightsfirst backup create|verify|restore FILE`: encrypted, verifiable backups of the database.",
         add_help=False,
     )
+    sub.add_parser(
+        "report",
+        help="`rightsfirst report --from DATE --to DATE --format html|csv|json [-o FILE]`: the national report "
+        "of the human-rights indicators, protected as published (see `rightsfirst report --help`).",
+        add_help=False,
+    )
     sub.add_parser("restore", help="`rightsfirst restore FILE`: the same as `rightsfirst backup restore FILE`.")
     sub.add_parser(
         "keys",
@@ -397,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_django(["audit_verify", *arguments[2:]])
     if arguments[:2] == ["audit", "anchor"]:
         return run_django(["audit_anchor", *arguments[2:]])
+    if arguments[:1] == ["report"]:
+        return run_django(arguments)
     if arguments[:1] == ["backup"]:
         return run_django(arguments)
     if arguments[:1] == ["restore"]:

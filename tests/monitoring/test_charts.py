@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from rightsfirst.monitoring.charts import Bar, bar_chart
+from rightsfirst.monitoring.charts import LABEL_WIDTH, VALUE_WIDTH, Bar, bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -46,10 +46,19 @@ def test_labels_are_escaped() -> None:
 def test_a_fixed_maximum_scales_percentages() -> None:
     root = _parse(bar_chart("c4", "T", "D", [Bar("Share", 50, "50%")], maximum=100))
     (bar,) = [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "chart-bar"]
-    full = float(root.get("width")) - 220 - 150
+    full = float(root.get("width")) - LABEL_WIDTH - VALUE_WIDTH
     assert abs(float(bar.get("width")) - full / 2) < 0.2
 
 
 def test_an_empty_chart_says_so() -> None:
     root = _parse(bar_chart("c5", "T", "No data for this period", []))
     assert "No data for this period" in [text.text for text in root.iter(f"{SVG}text")]
+
+
+def test_a_long_label_is_cut_in_the_chart_but_kept_whole_in_its_tooltip() -> None:
+    label = "Exploitation of the prostitution of others"
+    root = _parse(bar_chart("c6", "T", "D", [Bar(label, 3, "3")]))
+    (text,) = [node for node in root.iter(f"{SVG}text") if node.get("class") == "chart-label"]
+    assert text.find(f"{SVG}title").text == label
+    shown = "".join(text.itertext()).replace(label, "", 1)
+    assert shown.endswith("\u2026") and len(shown) <= 22

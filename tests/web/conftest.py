@@ -142,6 +142,10 @@ def _isolated_keys(tmp_path: Any, settings: Any, monkeypatch: Any) -> None:
     # The API's per-token limit would stop the fuzzing and matrix runs; its own tests set it.
     settings.RIGHTSFIRST_API_RATE = None
     cache.clear()  # token ids repeat from test to test: no count carries over
+    # Each test has its own database: no extraction or release may carry over from another.
+    from rightsfirst.web import publication
+
+    publication.clear_cache()
     settings.RIGHTSFIRST_MASTER_KEY_FILE = tmp_path / "master.key"
     settings.RIGHTSFIRST_RETIRED_KEYS_DIR = tmp_path / "retired-keys"
     settings.RIGHTSFIRST_INDEX_KEY_FILE = tmp_path / "index.key"

@@ -82,6 +82,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "measure_type": ("support_offer", "identification_decision"),
     "which": ("overdue",),
     "provision_id": ("TIP.3a",),
+    "indicator_id": ("detained_presumed_victims",),
     "name": ("swagger-ui.css",),
 }
 # What an allowed request may answer (an empty POST may well be invalid input).

@@ -1,4 +1,4 @@
-"""The coordinator's deadlines, the statistics page (counts only) and the audit log."""
+"""The coordinator's deadlines and the audit log (the monitoring pages: test_monitoring_pages.py)."""
 
 from __future__ import annotations
 
@@ -198,65 +198,7 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_cases(make_case: Any, 
     assert queries() == with_one
 
 
-# ---------------------------------------------------------------- statistics
-
-
-def test_monitor_sees_counts_but_no_case_reference_and_no_identity(make_case: Any, client_for: Any) -> None:
-    cases = [make_case(CHILD_UNCERTAIN_AGE), make_case(ADULT_SITUATION)]
-
-    response = client_for("monitor").get("/statistics/")
-
-    assert response.status_code == 200
-    html = html_of(response)
-    for case in cases:
-        assert case.reference not in html
-    assert "RF-" not in html
-    assert "/cases/" not in html
-    for value in IDENTITY.values():
-        if value:
-            assert value not in html
-    # Two cases in all, one of them a child: every count here is small.
-    assert "fewer than 5" in html
-    assert response.context["total"] == "fewer than 5"
-    assert "Counts across every case in the system." in html
-
-
-def test_counts_of_five_or_more_are_shown_and_smaller_ones_are_not(make_case: Any, client_for: Any) -> None:
-    for _ in range(5):
-        make_case(ADULT_SITUATION)
-
-    response = client_for("monitor").get("/statistics/")
-
-    context = response.context
-    assert context["total"] == 5
-    assert {row["label"]: row["count"] for row in context["age"]} == {
-        "Treated as children": "fewer than 5",
-        "Adults": 5,
-        "Not screened yet": "fewer than 5",
-    }
-    assert {str(row["label"]): row["count"] for row in context["sexes"]}["Female"] == 5
-    assert {str(row["label"]): row["count"] for row in context["sexes"]}["Male"] == "fewer than 5"
-    assert [(row["label"], row["count"]) for row in context["nationalities"]] == [("XX", 5)]
-    forms = {str(row["label"]): row["count"] for row in context["forms"]}
-    assert forms["Forced labour"] == 5
-    assert forms["Sexual exploitation"] == "fewer than 5"
-    stages = {str(row["label"]): row["count"] for row in context["stages"]}
-    assert stages["Screening"] == 5 and stages["Closed"] == "fewer than 5"
-    assert [(row["finding"], row["count"]) for row in context["findings"]] == [("established", 5)]
-
-
-def test_forms_of_exploitation_match_whole_items_of_the_list(make_case: Any, client_for: Any) -> None:
-    cases = [make_case(ADULT_SITUATION) for _ in range(5)]
-    # "forced_labour" must not be counted inside a longer word, and an alias counts for its purpose.
-    stored = ["forced_labor", "debt_bondage,forced_labour", "x_forced_labour", "", "slavery"]
-    for case, listed in zip(cases, stored, strict=True):
-        case.forms_of_exploitation = listed
-        case.save()
-
-    forms = {str(row["label"]): row["count"] for row in client_for("monitor").get("/statistics/").context["forms"]}
-
-    assert forms["Forced labour"] == "fewer than 5"
-    assert forms["Not yet recorded"] == "fewer than 5"
+# ---------------------------------------------------------------- monitors
 
 
 def test_monitor_cannot_open_cases(make_case: Any, client_for: Any) -> None:
@@ -265,47 +207,6 @@ def test_monitor_cannot_open_cases(make_case: Any, client_for: Any) -> None:
     assert monitor.get(f"/cases/{case.reference}/").status_code == 404
     listing = monitor.get("/cases/")
     assert listing.status_code == 403 or case.reference not in html_of(listing)
-
-
-def test_coordinator_statistics_cover_only_visible_cases(make_case: Any, users: Any, client_for: Any) -> None:
-    for _ in range(5):
-        workflow.create_case(users["outsider"], dict(IDENTITY), days_ago(3))
-    make_case(ADULT_SITUATION)
-
-    monitor = client_for("monitor").get("/statistics/")
-    coordinator = client_for("coordinator").get("/statistics/")
-
-    assert monitor.context["total"] == 6
-    assert coordinator.status_code == 200
-    assert coordinator.context["total"] == "fewer than 5"
-    assert "Counts across the cases your agency holds" in html_of(coordinator)
-
-
-def test_measures_by_type_and_outcome_with_overrides(make_case: Any, users: Any, client_for: Any) -> None:
-    for _ in range(5):
-        case = make_case(ADULT_SITUATION)
-        workflow.record_measure(
-            users["coordinator"],
-            case,
-            "support_offer",
-            SHELTER_ON_TESTIMONY,
-            workflow.today(),
-            override_justification=JUSTIFICATION,
-        )
-
-    response = client_for("monitor").get("/statistics/")
-
-    (row,) = response.context["measures"]
-    assert row["label"] == "Support offer"
-    assert (row["total"], row["violations"], row["overrides"], row["ok"]) == (5, 5, 5, "fewer than 5")
-    assert response.context["overrides"] == 5
-    html = html_of(response)
-    assert JUSTIFICATION not in html and "coordinator</td>" not in html
-
-
-@pytest.mark.parametrize("role", ["case_worker", "guardian", "first_responder", "administrator"])
-def test_statistics_are_for_monitors_and_coordinators_only(role: Any, client_for: Any) -> None:
-    assert client_for(role).get("/statistics/").status_code == 403
 
 
 # ---------------------------------------------------------------- audit log

@@ -296,7 +296,7 @@ def test_monitors_and_other_agencies_never_see_narrative(make_case, users, agenc
         client = client_for(name)
         for url in (reverse("case_detail", args=[case.reference]), reverse("case_services", args=[case.reference])):
             assert client.get(url).status_code == 404
-    statistics = client_for("monitor").get(reverse("statistics"))
+    statistics = client_for("monitor").get(reverse("monitoring"))
     assert statistics.status_code == 200
     body = statistics.content.decode()
     assert not [word for word in NARRATIVE if word in body]

@@ -17,7 +17,7 @@ from rightsfirst.web.models.security import RecoveryCode
 from rightsfirst.web.roles import Role
 from tests.web.conftest import PASSWORD, current_code
 
-PROTECTED = ["/", "/cases/", "/cases/new/", "/dashboard/", "/statistics/", "/audit/", "/law/", "/account/"]
+PROTECTED = ["/", "/cases/", "/cases/new/", "/dashboard/", "/monitoring/", "/audit/", "/law/", "/account/"]
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|"X-CSRFToken": "[^"]+"')
 
 

@@ -16,12 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 640
-LABEL_WIDTH = 220
-VALUE_WIDTH = 150
+WIDTH = 480
+LABEL_WIDTH = 170
+VALUE_WIDTH = 120
 BAR_HEIGHT = 22
 GAP = 8
 TOP = 8
+# About how many characters fit in the label column at the stylesheet's font size; a longer label
+# is cut with an ellipsis in the chart (the table beside it, and the label's tooltip, say it all).
+LABEL_CHARACTERS = 22
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1].rstrip() + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,8 @@ def bar_chart(chart_id: str, title: str, description: str, bars: Sequence[Bar], 
         y = TOP + index * (BAR_HEIGHT + GAP)
         text_y = y + BAR_HEIGHT - 6
         parts.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end">{escape(bar.label)}</text>'
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end">'
+            f"<title>{escape(bar.label)}</title>{escape(_short(bar.label))}</text>"
         )
         if bar.value is None:
             parts.append(

@@ -203,7 +203,11 @@ PAGES: tuple[Route, ...] = (
     # Coordination and oversight.
     _route("dashboard", get="dashboard.deadlines"),
     _route("dashboard_list", get="dashboard.deadlines"),
-    _route("statistics", get="statistics.view"),
+    # Monitoring: protected statistics of the cases in the user's scope (no case, no identity).
+    _route("monitoring", get="statistics.view"),
+    _route("monitoring_indicator", get="statistics.view"),
+    _route("monitoring_download_csv", get="statistics.view"),
+    _route("monitoring_download_json", get="statistics.view"),
     Route(
         "audit_log",
         {"GET": "audit.view"},

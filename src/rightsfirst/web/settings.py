@@ -314,6 +314,19 @@ RIGHTSFIRST_ALERT_EMPTY_SEARCHES = 3  # searches for a person that find no case 
 # Identity opened outside these local hours (start, end), or at the weekend, is reported.
 RIGHTSFIRST_WORKING_HOURS = (7, 20)
 
+# Monitoring (docs/monitoring.md): no published count is below the minimum cell (10: the
+# practice for small, high-harm populations); zeros are published unless RIGHTSFIRST_SUPPRESS_ZEROS=1.
+RIGHTSFIRST_MINIMUM_CELL = whole_number_from_environment("RIGHTSFIRST_MINIMUM_CELL", 10, 3, 100)
+RIGHTSFIRST_SUPPRESS_ZEROS = os.environ.get("RIGHTSFIRST_SUPPRESS_ZEROS") == "1"
+# How long the monitoring pages reuse the records and releases they computed, in seconds.
+RIGHTSFIRST_MONITORING_CACHE_SECONDS = whole_number_from_environment(
+    "RIGHTSFIRST_MONITORING_CACHE_SECONDS", 300, 0, 24 * 3600
+)
+# Differentially private releases (`rightsfirst report --noise`): the total epsilon each budget may
+# spend over the deployment's life (the ledger is in the database). A budget not listed here
+# cannot be spent.
+RIGHTSFIRST_PRIVACY_BUDGETS = {"national-report": 3.0}
+
 RIGHTSFIRST_MASTER_KEY_FILE = DATA_DIR / "master.key"
 # Master keys that were replaced, kept (one `<key id>.key` file each) until no case key needs them.
 RIGHTSFIRST_RETIRED_KEYS_DIR = DATA_DIR / "retired-keys"

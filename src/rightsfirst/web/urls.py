@@ -16,6 +16,7 @@ from rightsfirst.web.views import (
     erasure,
     framework_browser,
     measures,
+    monitoring,
     records,
     rights_sheet,
     screening,
@@ -49,6 +50,7 @@ urlpatterns = [
     *rights_sheet.urlpatterns,
     *search.urlpatterns,
     *dashboard.urlpatterns,
+    *monitoring.urlpatterns,
     *framework_browser.urlpatterns,
 ]
 

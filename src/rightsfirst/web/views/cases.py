@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == "coordinator":
         return redirect("dashboard")
     if role == "monitor":
-        return redirect("statistics")
+        return redirect("monitoring")
     if role == "administrator":
         return redirect("framework_index")
     if role is None:

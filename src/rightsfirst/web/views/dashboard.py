@@ -1,4 +1,4 @@
-"""The coordinator's deadlines, aggregate statistics, and the audit log.
+"""The coordinator's deadlines and the audit log.
 
 Everything here is counted and filtered in the database: these pages must stay quick with a
 hundred thousand cases, so no page calls the engine per case and every list is capped or paged.
@@ -22,10 +22,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from rightsfirst.engine.inputs import SITUATION_SPEC
 from rightsfirst.web import access, audit, emergency, workflow
-from rightsfirst.web.lifecycle import STAGE_LABELS
-from rightsfirst.web.models import AuditEvent, Case, Deadline, Measure, Person, Screening
+from rightsfirst.web.models import AuditEvent, Case, Deadline, Measure, Screening
 from rightsfirst.web.roles import ROLE_LABELS, Role
 
 LIST_CAP = 50
@@ -33,8 +31,6 @@ DUE_SOON_DAYS = 7
 REFLECTION_ENDING_DAYS = 14
 RECENT_DAYS = 30
 AUDIT_PAGE_SIZE = 50
-# Counts below this are not shown exactly: a small count can point to one person.
-SMALL_CELL = 5
 
 GUARDIAN = "guardian"
 REFLECTION = "recovery_and_reflection_period"
@@ -246,109 +242,6 @@ def _finding_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [{"finding": finding, "n": counts[finding]} for finding in order if finding in counts]
 
 
-# ---------------------------------------------------------------- statistics
-
-
-def shown(count: int) -> int | str:
-    """The count, or "fewer than 5" when it is small enough to point to a person."""
-    return count if count >= SMALL_CELL else _("fewer than %(limit)s") % {"limit": SMALL_CELL}
-
-
-def _row(label: Any, count: int) -> dict[str, Any]:
-    return {"label": label, "count": shown(count)}
-
-
-def _purpose_names() -> dict[str, tuple[str, ...]]:
-    # Stored forms are the screening's words as entered, so an alias counts for the purpose it names.
-    spec = next(field for field in SITUATION_SPEC.fields if field.name == "purposes")
-    names: dict[str, list[str]] = {purpose: [purpose] for purpose in spec.choices}
-    for alias, purpose in spec.aliases.items():
-        names.setdefault(purpose, [purpose]).append(alias)
-    return {purpose: tuple(found) for purpose, found in names.items()}
-
-
-def _has_form(names: tuple[str, ...]) -> Q:
-    # forms_of_exploitation is a comma list: match a whole item, never a part of a longer one.
-    query = Q()
-    for name in names:
-        query |= (
-            Q(forms_of_exploitation=name)
-            | Q(forms_of_exploitation__startswith=f"{name},")
-            | Q(forms_of_exploitation__endswith=f",{name}")
-            | Q(forms_of_exploitation__contains=f",{name},")
-        )
-    return query
-
-
-def statistics_scope(user: Any) -> QuerySet[Case]:
-    """The cases a user's statistics cover: all of them for a monitor, the visible ones otherwise."""
-    if access.role_of(user) == Role.MONITOR:
-        return Case.objects.all()
-    return access.visible_cases(user)
-
-
-@login_required
-def statistics(request: HttpRequest) -> HttpResponse:
-    """Counts only: no case reference, no identity, no link to any case."""
-    access.require(request.user, "statistics.view")
-    scope = statistics_scope(request.user)
-    purposes = _purpose_names()
-    totals = scope.aggregate(
-        total=Count("id"),
-        children=Count("id", filter=Q(treated_as_child=True)),
-        adults=Count("id", filter=Q(treated_as_child=False) & ~Q(finding="")),
-        not_screened=Count("id", filter=Q(finding="")),
-        no_form=Count("id", filter=Q(forms_of_exploitation="")),
-        **{f"form_{purpose}": Count("id", filter=_has_form(names)) for purpose, names in purposes.items()},
-    )
-    stages = {row["stage"]: row["n"] for row in scope.values("stage").annotate(n=Count("id")).order_by()}
-    findings = {row["finding"]: row["n"] for row in scope.values("finding").annotate(n=Count("id")).order_by()}
-    sexes = {row["person__sex"]: row["n"] for row in scope.values("person__sex").annotate(n=Count("id")).order_by()}
-    nationalities = scope.values("person__nationality").annotate(n=Count("id")).order_by("-n", "person__nationality")
-    measures = (
-        Measure.objects.filter(case__in=scope.values("pk"))
-        .values("measure_type")
-        .annotate(
-            total=Count("id"),
-            ok=Count("id", filter=Q(outcome=Measure.Outcome.OK)),
-            justified=Count("id", filter=Q(outcome=Measure.Outcome.REQUIRES_JUSTIFICATION)),
-            violations=Count("id", filter=Q(outcome=Measure.Outcome.VIOLATION)),
-            overrides=Count("id", filter=Q(overridden=True)),
-        )
-        .order_by("measure_type")
-    )
-    measure_rows = [
-        {
-            "label": measure_label(row["measure_type"]),
-            **{key: shown(row[key]) for key in ("total", "ok", "justified", "violations", "overrides")},
-        }
-        for row in measures
-    ]
-    overrides = sum(row["overrides"] for row in measures)
-    sex_labels = dict(Person.Sex.choices)
-    context = {
-        "whole_system": access.role_of(request.user) == Role.MONITOR,
-        "total": shown(totals["total"]),
-        "age": [
-            _row(_("Treated as children"), totals["children"]),
-            _row(_("Adults"), totals["adults"]),
-            _row(_("Not screened yet"), totals["not_screened"]),
-        ],
-        "stages": [_row(label, stages.get(stage, 0)) for stage, label in STAGE_LABELS.items()],
-        "findings": [{"finding": row["finding"], "count": shown(row["n"])} for row in _finding_rows(findings)],
-        "forms": [
-            *(_row(PURPOSE_LABELS.get(purpose, purpose), totals[f"form_{purpose}"]) for purpose in purposes),
-            _row(_("Not yet recorded"), totals["no_form"]),
-        ],
-        "sexes": [_row(label, sexes.get(value, 0)) for value, label in sex_labels.items()],
-        "nationalities": [_row(row["person__nationality"] or _("Not recorded"), row["n"]) for row in nationalities],
-        "measures": measure_rows,
-        "overrides": shown(overrides),
-        "small_cell": SMALL_CELL,
-    }
-    return render(request, "web/dashboard/statistics.html", context)
-
-
 # ---------------------------------------------------------------- audit log
 
 
@@ -419,6 +312,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("dashboard/", dashboard, name="dashboard"),
     path("dashboard/<slug:which>/", dashboard_list, name="dashboard_list"),
-    path("statistics/", statistics, name="statistics"),
     path("audit/", audit_log, name="audit_log"),
 ]
