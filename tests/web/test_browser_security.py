@@ -17,6 +17,9 @@ from django.contrib.auth import get_user_model
 from tests.web.conftest import ADULT_SITUATION
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "rightsfirst" / "web" / "templates"
+# Documents written to files, never served (the national report): each must stand alone, with its
+# styles inside, because it is opened from a disk or an e-mail, not under our policy.
+DOCUMENTS = TEMPLATES / "documents"
 
 
 def test_pages_carry_a_strict_content_security_policy(make_case, client_for):
@@ -35,6 +38,9 @@ def test_templates_hold_no_inline_script_style_or_event_handler():
     offenders = []
     for path in TEMPLATES.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
+        if path.is_relative_to(DOCUMENTS):
+            assert "<script" not in text and not re.search(r"\son[a-z]+=", text), path.name
+            continue
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text):
             offenders.append(f"{path.name}: inline <script>")
         if re.search(r"<style\b", text) or re.search(r"\sstyle=", text):
@@ -119,3 +125,9 @@ def test_production_settings_pass_djangos_deployment_check(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_documents_are_never_served_by_a_view():
+    views = Path(__file__).resolve().parents[2] / "src" / "rightsfirst" / "web" / "views"
+    for path in views.rglob("*.py"):
+        assert "documents/" not in path.read_text(encoding="utf-8"), path.name

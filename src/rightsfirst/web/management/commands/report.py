@@ -117,4 +117,4 @@ class Command(BaseCommand):
             return json.dumps(to_json(release), ensure_ascii=False, indent=1) + "\n"
         context = report_context(release, generated=timezone.localdate())
         context["stylesheet"] = STATIC_CSS.read_text(encoding="utf-8")
-        return render_to_string("web/monitoring/report.html", context)
+        return render_to_string("documents/national_report.html", context)
