@@ -11,6 +11,7 @@ RIGHTSFIRST_DEBUG     1 to show Django's debug pages (never in production)
 RIGHTSFIRST_ALLOWED_HOSTS comma-separated host names (default: localhost names only)
 RIGHTSFIRST_RETENTION_* retention periods (see RETENTION_DEFAULTS below)
 RIGHTSFIRST_API_RATE  requests one API token may make, e.g. 120/minute (default), 0 for no limit
+RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE passwords one worker process hashes at once (default 1; 100 MiB each)
 """
 
 from __future__ import annotations
@@ -111,11 +112,27 @@ def _database() -> Any:
 
 DATABASES = {"default": _database()}
 
-# Argon2id first; the others only to read (and upgrade at the next sign-in) older hashes.
+# Argon2id first (Django's parameters: 100 MiB per hash, hashes computed one at a time per process,
+# see hashers.py); the others only to read (and upgrade at the next sign-in) older hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "rightsfirst.web.hashers.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+
+def hashes_at_once_from_environment() -> int:
+    """How many passwords one worker process hashes or checks at once (each holds 100 MiB meanwhile)."""
+    raw = os.environ.get("RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE={raw!r}: expected a whole number from 1 to 64 (default 1)"
+        )
+    return int(raw)
+
+
+RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE = hashes_at_once_from_environment()
 
 # django-axes first: it refuses attempts from a locked-out name and address before a password is checked.
 AUTHENTICATION_BACKENDS = [
@@ -141,6 +158,7 @@ AXES_VERBOSE = False
 # One-time codes: 1, 2, 4, 8 ... seconds between attempts after failures; a code is accepted once.
 OTP_TOTP_ISSUER = "Rightsfirst"
 OTP_TOTP_THROTTLE_FACTOR = 1
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
