@@ -196,15 +196,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Server-side sessions (database). A session ends after 30 minutes without a request (the
-# cookie's age is renewed on every request) and in any case 10 hours after sign-in (a working
-# day), at sign-out, at a password change (Django's session hash) and when the account is
-# deactivated (inactive users are not loaded).
+# Server-side sessions (database). A session ends after 30 minutes without a request (activity
+# renews it, at most once a minute: SessionLimitMiddleware) and in any case 10 hours after
+# sign-in (a working day), at sign-out, at a password change (Django's session hash) and when the
+# account is deactivated (inactive users are not loaded).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+RIGHTSFIRST_SESSION_RENEW_SECONDS = 60
 RIGHTSFIRST_SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
