@@ -94,23 +94,25 @@ print(Case.objects.count(), Deadline.objects.count(), Measure.objects.count())
 # NAT would)? And what the oversight role was shown (the benchmark compresses a working day into
 # minutes, so its users open far more cases per 10 minutes than people do).
 AFTER_SCRIPT = """
-import json, django
+import datetime as dt, json, sys, django
 django.setup()
 from axes.models import AccessAttempt, AccessFailureLog
 from django.db.models import Count
 from rightsfirst.web.models import AuditEvent
 from rightsfirst.web.models.security import OversightAlert
-bench = AuditEvent.objects.filter(username__startswith="bench_")
+since = dt.datetime.fromtimestamp(float(sys.argv[1]), dt.timezone.utc)
+events = AuditEvent.objects.filter(at__gte=since)
+bench = events.filter(username__startswith="bench_")
 actions = dict(bench.values_list("action").annotate(n=Count("id")))
+alerts = OversightAlert.objects.filter(username__startswith="bench_", at__gte=since)
 print(json.dumps({
-    "axes_attempts": AccessAttempt.objects.count(),
-    "axes_failures": AccessFailureLog.objects.count(),
-    "passwords_refused": AuditEvent.objects.filter(action="auth.sign_in_failed").count(),
+    "axes_attempts": AccessAttempt.objects.filter(attempt_time__gte=since).count(),
+    "axes_failures": AccessFailureLog.objects.filter(attempt_time__gte=since).count(),
+    "passwords_refused": events.filter(action="auth.sign_in_failed").count(),
     "codes_refused": actions.get("auth.second_factor_failed", 0),
     "searches_refused": actions.get("person.search.refused", 0),
     "sign_ins": actions.get("auth.sign_in", 0),
-    "oversight_alerts": dict(OversightAlert.objects.filter(username__startswith="bench_")
-                             .values_list("kind").annotate(n=Count("id"))),
+    "oversight_alerts": dict(alerts.values_list("kind").annotate(n=Count("id"))),
 }))
 """
 
@@ -368,12 +370,11 @@ def main() -> int:
             run([*manage, "migrate", "--noinput", "-v", "0"], env, "migrate")
             run([*manage, "seed_demo", "--no-cases"], env, "demo agencies and logins")
             seed_seconds = run([*manage, "seed_cases", "--cases", str(args.cases)], env, "seed cases")
+        # New credentials every run, reused data or not: an authenticator code is accepted once, so
+        # accounts that signed in during a run that ended seconds ago would have their first code refused.
         credentials = data_dir / "bench-users.json"
-        if args.reuse and credentials.exists() and len(json.loads(credentials.read_text())) >= args.users:
-            print(f"== {credentials.name}: reusing the load-test accounts", flush=True)
-        else:
-            seed_users = [*manage, "seed_bench_users", "--users", str(args.users), "--credentials", str(credentials)]
-            run(seed_users, env, "load-test accounts")
+        seed_users = [*manage, "seed_bench_users", "--users", str(args.users), "--credentials", str(credentials)]
+        run(seed_users, env, "load-test accounts")
         cases_file = data_dir / "bench-cases.json"
         counted = subprocess.run(
             [sys.executable, "-c", SAMPLE_SCRIPT, str(cases_file)], env=env, check=True, capture_output=True, text=True
@@ -413,6 +414,7 @@ def main() -> int:
             "RF_BENCH_MARK": str(mark),
         }
         load_before = os.getloadavg()[0]
+        started = time.time()
         print(f"== locust: {args.users} users, {args.duration} s measured after signing in", flush=True)
         # Locust exits with 1 when any request failed; the report below counts those failures.
         generator = subprocess.Popen(locust, env=locust_env)
@@ -431,7 +433,7 @@ def main() -> int:
         exceptions = read_exceptions(prefix)
         guards = json.loads(
             subprocess.run(
-                [sys.executable, "-c", AFTER_SCRIPT], env=env, check=True, capture_output=True, text=True
+                [sys.executable, "-c", AFTER_SCRIPT, str(started)], env=env, check=True, capture_output=True, text=True
             ).stdout.splitlines()[-1]
         )
     finally:
@@ -548,11 +550,11 @@ def report(
     if guards is not None:
         results["guards"] = guards
         print(
-            "lockout and limits (all users from 127.0.0.1), in this database: "
+            "lockout and limits during the run (all users from 127.0.0.1): "
             f"{guards['passwords_refused']} passwords and {guards['codes_refused']} codes refused, "
             f"{guards['axes_attempts']} names with failures counted by the lockout, "
             f"{guards['searches_refused']} person searches refused by the limit; "
-            f"{guards['sign_ins']} completed sign-ins in the audit log"
+            f"{guards['sign_ins']} completed sign-ins in the audit log (the first ones included)"
         )
         print(f"oversight alerts raised about the simulated users: {guards['oversight_alerts'] or 'none'}")
         if guards["passwords_refused"] or guards["codes_refused"] or guards["axes_attempts"]:
