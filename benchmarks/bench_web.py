@@ -289,6 +289,58 @@ def read_exceptions(prefix: Path) -> list[str]:
         return [f"{row['Count']} x {row['Message']}" for row in csv.DictReader(handle)]
 
 
+def request_kind(line: dict[str, Any]) -> str:
+    """The locust name of a request timed inside the server (benchmarks/timed_wsgi.py)."""
+    path, method = line["path"], line["method"]
+    signing = {
+        ("GET", "/login/"): "sign-in: form",
+        ("POST", "/login/"): "sign-in: password",
+        ("GET", "/login/two-factor/"): "sign-in: code form",
+        ("POST", "/login/two-factor/"): "sign-in: code",
+        ("POST", "/logout/"): "sign-out",
+    }
+    if (method, path) in signing:
+        return signing[method, path]
+    if path == "/cases/":
+        return "search by reference" if "q=" in line["query"] else "case list"
+    if path.startswith("/people/search/"):
+        return "person search"
+    if path.endswith("/identity/"):
+        return "identity view"
+    if "/measures/" in path:
+        return "measure review"
+    if re.fullmatch(r"/cases/[^/]+/", path):
+        return "case detail"
+    return "other"
+
+
+def print_server_timings(directory: Path, since: float) -> None:
+    """p50 / p95 per kind of request, as the server saw it, in the measured window."""
+    lines = [
+        json.loads(text)
+        for path in sorted(directory.glob("timing-*.jsonl"))
+        for text in path.read_text().splitlines()
+        if text.strip()
+    ]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        if line["at"] >= since:
+            by_kind.setdefault(request_kind(line), []).append(line)
+    print()
+    print("inside the server (ms, p50 / p95): wall, thread CPU, database, of which waiting for BEGIN, and commits")
+    for kind in (*TASKS, *OTHER_REQUESTS, "other"):
+        found = by_kind.get(kind)
+        if not found:
+            continue
+        cells = []
+        for key in ("wall", "cpu", "database", "begin", "commit"):
+            values = sorted(line[key] * 1000 for line in found)
+            cells.append(
+                f"{values[len(values) // 2]:.0f} / {values[min(int(len(values) * 0.95), len(values) - 1)]:.0f}"
+            )
+        print(f"  {kind:<34} {len(found):>5}  " + "  ".join(f"{cell:>11}" for cell in cells))
+
+
 def number(value: str) -> float:
     try:
         return float(value)
@@ -320,6 +372,12 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="use the data already in --data-dir (no seeding)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and database afterwards")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    parser.add_argument(
+        "--server-timings",
+        action="store_true",
+        help="serve benchmarks/timed_wsgi.py and report, per kind of request, the server's own time, "
+        "CPU, database time, wait for BEGIN and commits",
+    )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 unless every target is met (without it: report only)"
     )
@@ -385,6 +443,14 @@ def main() -> int:
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        server_env = env
+        timings = data_dir / "server-timings"
+        if args.server_timings:
+            shutil.rmtree(timings, ignore_errors=True)
+            timings.mkdir()
+            pythonpath = os.pathsep.join(filter(None, [str(LOCUSTFILE.parent), env.get("PYTHONPATH")]))
+            server_env = {**env, "RF_BENCH_TIMINGS_DIR": str(timings), "PYTHONPATH": pythonpath}
+            args.app = "timed_wsgi:application"
         gunicorn = [str(BIN / "gunicorn"), args.app, "-b", f"127.0.0.1:{port}"]
         gunicorn += ["-w", str(args.workers), "--threads", str(args.threads), "--error-logfile", "-"]
         # Keep-alive longer than the users' pauses (1-2 s): with gunicorn's default of 2 s, the server
@@ -392,7 +458,7 @@ def main() -> int:
         # silently and a reverse proxy in front of gunicorn avoids it, but the load generator counts it.
         gunicorn += ["--log-level", "warning", "--keep-alive", "10"]
         print(f"== gunicorn: {args.workers} workers x {args.threads} threads on {url}", flush=True)
-        server = subprocess.Popen(gunicorn, env=env, cwd=data_dir)
+        server = subprocess.Popen(gunicorn, env=server_env, cwd=data_dir)
         wait_until_up(url)
         sampler = ProcessSampler(server.pid)
         sampler.start()
@@ -460,6 +526,8 @@ def main() -> int:
         "window_peak_mb": round(window_peak / 2**20, 1),
     }
     machine["guards"] = guards
+    if args.server_timings and measured_from is not None:
+        print_server_timings(timings, measured_from)
     return report(args, stats, exceptions, sampler, cases, database_version, seed_seconds, machine)
 
 
