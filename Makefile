@@ -83,8 +83,10 @@ compiled: $(STAMP)
 bench: compiled
 	$(BIN)/python benchmarks/bench_engine.py
 
-## Load benchmark of the application: 100,000 fictional cases, 20 simulated users against gunicorn
-## (docs/performance.md). Options go in BENCH_WEB, e.g. make bench-web BENCH_WEB="--database postgres".
+## Load benchmark of the application: 100,000 fictional cases, 50 simulated users, each with its own
+## account and authenticator, for 2 minutes against gunicorn (docs/performance.md). Options go in
+## BENCH_WEB, e.g. make bench-web BENCH_WEB="--database postgres" or BENCH_WEB="--cases 2000 --users 10
+## --duration 30" for a quick look; --check exits 1 unless every target is met.
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/bench_web.py $(BENCH_WEB)
 

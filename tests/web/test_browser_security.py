@@ -84,14 +84,26 @@ def test_an_idle_session_expires_and_activity_renews_it(client_for, settings):
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
+    from rightsfirst.web.middleware import SessionLimitMiddleware
+
     client = client_for("case_worker")
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get("/cases/").status_code == 200
     before = Session.objects.get(session_key=key).expire_date
+    time.sleep(1)
+    # Within a minute of the last renewal, a page is served without writing the session ...
+    assert client.get("/cases/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == before
+    # ... and once the minute has passed, activity pushes the idle limit forward.
+    session = client.session
+    session[SessionLimitMiddleware.RENEWED] = time.time() - settings.RIGHTSFIRST_SESSION_RENEW_SECONDS
+    session.save()
+    stored = Session.objects.get(session_key=key).expire_date
     time.sleep(1)
     assert client.get("/cases/").status_code == 200
     renewed = Session.objects.get(session_key=key).expire_date
-    assert renewed > before  # each request pushes the idle limit forward
-    assert renewed - timezone.now() <= dt.timedelta(minutes=30)
+    assert renewed > stored
+    assert dt.timedelta(minutes=29) < renewed - timezone.now() <= dt.timedelta(minutes=30)
     # Left idle past the limit: the next request is signed out.
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     response = client.get("/cases/")

@@ -184,6 +184,8 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_cases(make_case: Any, 
         return len(captured)
 
     make_case(CHILD_UNCERTAIN_AGE, referred_on=days_ago(20))
+    # The first page of a session also renews it (a write, at most once a minute): not counted.
+    client.get("/dashboard/")
     with_one = queries()
     for _ in range(3):
         case = make_case(CHILD_UNCERTAIN_AGE, referred_on=days_ago(20))

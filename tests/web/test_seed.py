@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from io import StringIO
 
 import pytest
@@ -181,3 +182,77 @@ def _sign_in_as_a_user_would(client: Client, username: str) -> None:
     assert signed.status_code == 302
     verified = client.post("/login/two-factor/", {"code": demo.demo_code()})
     assert verified.status_code == 302, verified.content.decode()[:500]
+
+
+@pytest.mark.django_db
+def test_load_test_accounts_each_sign_in_with_their_own_password_and_authenticator(tmp_path) -> None:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from rightsfirst.web.management.commands.seed_bench_users import ROLE_CYCLE
+
+    seed_demo("--no-cases")
+    call_command("seed_cases", cases=30, stdout=StringIO())
+    file = tmp_path / "bench" / "users.json"
+    out = StringIO()
+    call_command("seed_bench_users", users=12, credentials=file, stdout=out)
+    assert "12 fictional load-test accounts" in out.getvalue()
+    assert file.stat().st_mode & 0o777 == 0o600
+    accounts = json.loads(file.read_text())
+    assert len(accounts) == 12
+    assert len({account["username"] for account in accounts}) == 12
+    assert len({account["totp_key"] for account in accounts}) == 12
+    assert len({account["password"] for account in accounts}) == 12
+    expected = [ROLE_CYCLE[number % len(ROLE_CYCLE)] for number in range(12)]
+    assert [(account["role"], account["agency"]) for account in accounts] == [(r.value, a) for r, a in expected]
+    for account in accounts:
+        user = get_user_model().objects.get(username=account["username"])
+        assert user.username.startswith("bench_") and user.last_name == "(fictional)"
+        assert (user.membership.role, user.membership.agency) == (
+            account["role"],
+            demo.demo_agencies()[account["agency"]],
+        )
+        assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
+    assert AuditEvent.objects.filter(action="demo.seed_bench_users").count() == 1
+
+    # Two accounts sign in at the same moment, each with its own code: nothing is shared.
+    for account in accounts[:2]:
+        client = Client()
+        signed = client.post("/login/", {"username": account["username"], "password": account["password"]})
+        assert signed.status_code == 302
+        code = f"{totp(bytes.fromhex(account['totp_key'])):06d}"
+        verified = client.post("/login/two-factor/", {"code": code})
+        assert verified.status_code == 302, verified.content.decode()[:500]
+        assert client.get("/cases/").status_code == 200
+
+    # Again: new credentials for every account it names; the old password no longer opens it.
+    call_command("seed_bench_users", users=12, credentials=file, stdout=StringIO())
+    renewed = json.loads(file.read_text())
+    assert [account["username"] for account in renewed] == [account["username"] for account in accounts]
+    assert get_user_model().objects.filter(username__startswith="bench_").count() == 12
+    first = get_user_model().objects.get(username=accounts[0]["username"])
+    assert not first.check_password(accounts[0]["password"])
+    assert first.check_password(renewed[0]["password"])
+    assert TOTPDevice.objects.get(user=first).key == renewed[0]["totp_key"] != accounts[0]["totp_key"]
+
+
+@pytest.mark.django_db
+def test_load_test_accounts_only_go_into_a_database_of_fictional_data(tmp_path) -> None:
+    file = tmp_path / "users.json"
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("seed_bench_users", users=3, credentials=file, stdout=StringIO())
+    seed_demo("--no-cases")
+    Agency.objects.create(name="A real agency", kind="ngo")
+    with pytest.raises(CommandError, match="fictional data"):
+        call_command("seed_bench_users", users=3, credentials=file, stdout=StringIO())
+    with pytest.raises(CommandError, match="between 1 and"):
+        call_command("seed_bench_users", users=0, credentials=file, stdout=StringIO())
+    assert not get_user_model().objects.filter(username__startswith="bench_").exists()
+    assert not file.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_no_load_test_accounts() -> None:
+    seed_demo("--no-cases")
+    assert not get_user_model().objects.filter(username__startswith="bench_").exists()
+    assert "bench_" not in demo.logins_text()

@@ -14,6 +14,7 @@ RIGHTSFIRST_API_RATE  requests one API token may make, e.g. 120/minute (default)
 RIGHTSFIRST_SECURITY_KEY_ROLES roles that must sign in with a security key (comma-separated, or "none")
 RIGHTSFIRST_WEBAUTHN_RP_ID the domain security keys are registered for (default: from ALLOWED_HOSTS)
 RIGHTSFIRST_WEBAUTHN_ORIGIN the address(es) users open, e.g. https://cases.example.org (comma-separated)
+RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE passwords one worker process hashes at once (default 1; 100 MiB each)
 """
 
 from __future__ import annotations
@@ -115,11 +116,27 @@ def _database() -> Any:
 
 DATABASES = {"default": _database()}
 
-# Argon2id first; the others only to read (and upgrade at the next sign-in) older hashes.
+# Argon2id first (Django's parameters: 100 MiB per hash, hashes computed one at a time per process,
+# see hashers.py); the others only to read (and upgrade at the next sign-in) older hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "rightsfirst.web.hashers.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+
+def hashes_at_once_from_environment() -> int:
+    """How many passwords one worker process hashes or checks at once (each holds 100 MiB meanwhile)."""
+    raw = os.environ.get("RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE={raw!r}: expected a whole number from 1 to 64 (default 1)"
+        )
+    return int(raw)
+
+
+RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE = hashes_at_once_from_environment()
 
 # django-axes first: it refuses attempts from a locked-out name and address before a password is checked.
 AUTHENTICATION_BACKENDS = [
@@ -249,15 +266,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Server-side sessions (database). A session ends after 30 minutes without a request (the
-# cookie's age is renewed on every request) and in any case 10 hours after sign-in (a working
-# day), at sign-out, at a password change (Django's session hash) and when the account is
-# deactivated (inactive users are not loaded).
+# Server-side sessions (database). A session ends after 30 minutes without a request (activity
+# renews it, at most once a minute: SessionLimitMiddleware) and in any case 10 hours after
+# sign-in (a working day), at sign-out, at a password change (Django's session hash) and when the
+# account is deactivated (inactive users are not loaded).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+RIGHTSFIRST_SESSION_RENEW_SECONDS = 60
 RIGHTSFIRST_SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
