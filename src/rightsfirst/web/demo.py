@@ -34,6 +34,12 @@ DEMO_TOTP_KEY = "64656d6f2d72696768747366697273742d32303236"  # nosec B105  # pu
 DEMO_DEVICE_NAME = "Demo authenticator (fictional data only)"
 DEMO_URL = "http://127.0.0.1:8000/"
 SEED = 2026
+# Fictional history behind the monitoring dashboard (seed_statistics): enough cases a year that,
+# with a minimum cell of ten, a year's national totals are published while small breakdowns are
+# suppressed. Compensation paid, the rarest total the tests check, comes to about twenty persons a
+# year at this size (tests/web/test_seed_statistics.py).
+STATISTICS_CASES = 4000
+STATISTICS_YEARS = 3
 
 
 class AgencySpec(NamedTuple):
