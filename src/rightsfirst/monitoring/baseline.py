@@ -332,7 +332,8 @@ def _results(
             )
         shown = None
         if indicator.kind in {"median", "sum"}:
-            assert cell_values is not None
+            if cell_values is None:
+                raise RuntimeError(f"{indicator.id}: a median or sum indicator without values")
             shown = {cell: cell_values.get(cell) if count else None for cell, count in table.cells.items()}
         results.append(IndicatorResult(indicator, breakdown, table, denominator, shown))
     return results
@@ -365,7 +366,8 @@ def compute_with_pandas(
     for indicator in plan.indicators:
         breakdowns_of = plan.breakdowns[indicator.id]
         if indicator.counted == "measures":
-            assert measure_units is not None
+            if measure_units is None:
+                raise RuntimeError(f"{indicator.id}: counted in measures, but no measure units were built")
             units = measure_units[measure_units[indicator.id]]
             population = measure_units[measure_units[indicator.denominator]] if indicator.denominator else None
             results += _results(indicator, breakdowns_of, dict(plan.values), units, population, None)

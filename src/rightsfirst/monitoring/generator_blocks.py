@@ -112,7 +112,8 @@ class Blocks:
 
     def table(self, schema: pa.Schema) -> pa.Table:
         """The measures table with exactly `schema`."""
-        assert self.draw is not None
+        if self.draw is None:
+            raise RuntimeError("the measures table is built after the measures were drawn")
         rng = self.draw.rng
         size = sum(len(block.case_index) for block in self.blocks)
         case_index = _joined([b.case_index for b in self.blocks], np.int64)

@@ -52,7 +52,7 @@ CONFIRMATION = "rightsfirst_key_confirmation"
 WINDOW_SECONDS = 5 * 60
 # Enough for spares; a bound on what one account can add.
 MAX_KEYS = 10
-TOKEN_PREFIX = "key:"
+TOKEN_PREFIX = "key:"  # nosec B105  # a marker in a form field, not a secret
 PURPOSES = ("sign_in", "confirm")
 
 # What broken or hostile input to the ceremonies can raise before it is refused.
