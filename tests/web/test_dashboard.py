@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rightsfirst.web import audit, workflow
-from rightsfirst.web.models import AuditEvent, Deadline
+from rightsfirst.web.models import AuditEvent, Case, Deadline
 from tests.web.conftest import ADULT_SITUATION, CHILD_UNCERTAIN_AGE, IDENTITY
 
 SHELTER_ON_TESTIMONY = {"service": "shelter", "conditional_on_testimony": True}
@@ -57,6 +57,17 @@ def test_coordinator_sees_an_overdue_guardian_deadline_for_a_child(make_case: An
     assert first.days_overdue == (workflow.today() - guardian.due).days > 0
     assert f'<span class="badge overdue">{first.days_overdue}</span>' in html
     assert response.context["overdue_guardians"] == 1
+
+
+def test_a_closed_case_leaves_the_deadlines_dashboard(make_case: Any, client_for: Any) -> None:
+    case = make_case(CHILD_UNCERTAIN_AGE, referred_on=days_ago(20))
+    assert client_for("coordinator").get("/dashboard/").context["overdue_guardians"] == 1
+    Case.objects.filter(pk=case.pk).update(stage="closed")
+    response = client_for("coordinator").get("/dashboard/")
+    assert response.context["overdue_guardians"] == 0
+    assert case.reference not in html_of(response)
+    # The case page still says what was owed and not given.
+    assert Deadline.objects.filter(case=case, entitlement="guardian").exists()
 
 
 def test_a_recent_override_appears_in_the_last_30_days(make_case: Any, users: Any, client_for: Any) -> None:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.web import access, audit, emergency, workflow
+from rightsfirst.web.lifecycle import Stage
 from rightsfirst.web.models import AuditEvent, Case, Deadline, Measure, Screening
 from rightsfirst.web.roles import ROLE_LABELS, Role
 
@@ -68,7 +69,9 @@ def measure_label(measure_type: str) -> str:
 
 
 def _deadlines(user: Any) -> QuerySet[Deadline]:
-    visible = access.visible_cases(user).values("pk")
+    # A closed case's rights are no one's work item any more: its deadlines stay on the case page
+    # (what was owed and not given is a finding in itself) but leave the dashboard.
+    visible = access.visible_cases(user).exclude(stage=Stage.CLOSED).values("pk")
     return Deadline.objects.filter(case__in=visible)
 
 
