@@ -88,7 +88,7 @@ bench: compiled
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/bench_web.py $(BENCH_WEB)
 
-## Monitoring benchmark (about a quarter of an hour): a release of every indicator with disclosure
+## Monitoring benchmark (5 to 15 minutes, with the load): a release of every indicator with disclosure
 ## control over 1,000,000 synthetic cases, and the k-anonymous HTCDS export of 100,000, each against
 ## pandas in the same run, 5 fresh processes of each; prints a Markdown table for docs/performance.md
 ## and fails when a target is missed (docs/performance.md). Options go in BENCH_MONITORING, e.g.
