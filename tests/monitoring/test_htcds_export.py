@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from rightsfirst.monitoring.generator import generate
 from rightsfirst.monitoring.htcds import _row_keys, export_htcds, read_htcds, write_csv, write_jsonl
 from rightsfirst.monitoring.htcds_baseline import compare_with_pandas, export_htcds_with_pandas, same_export
 from rightsfirst.monitoring.htcds_codes import CODE_LISTS, EXTENSION_FIELDS, FIELDS
@@ -24,7 +25,6 @@ from rightsfirst.monitoring.htcds_mapping import (
     KAnonymityPolicy,
 )
 from rightsfirst.monitoring.records import FORMS, STAGES, MonitoringRecords, case_schema, empty_records
-from tests.monitoring.synthetic import synthetic_records
 
 # The only columns an export may ever have: coded HTCDS fields that identify no one, and our
 # four extension columns. Anything else (a name, a birth date, a phone ...) is a defect.
@@ -39,6 +39,12 @@ ALLOWED = {
     "ext_AgeBand",
     "ext_MajorityStatus",
 }
+
+
+def generated(n: int, seed: int) -> MonitoringRecords:
+    """n fictional cases from the monitoring generator (skewed like real caseloads: a few
+    nationalities and forms dominate, many are rare, so k-anonymisation has values to suppress)."""
+    return generate(n, seed=seed, start=dt.date(2022, 1, 1), end=dt.date(2025, 12, 31))
 
 
 def recount(result: ExportResult) -> Counter[tuple[Any, ...]]:
@@ -66,7 +72,7 @@ def records_of(rows: list[dict[str, Any]]) -> MonitoringRecords:
 
 @pytest.mark.parametrize(("n", "seed", "k"), [(5_000, 1, 10), (5_000, 2, 5), (2_000, 3, 25), (800, 4, 10)])
 def test_every_class_of_the_output_holds_at_least_k_records(n: int, seed: int, k: int) -> None:
-    result = export_htcds(synthetic_records(n, seed), KAnonymityPolicy(k=k))
+    result = export_htcds(generated(n, seed), KAnonymityPolicy(k=k))
     classes = recount(result)
     assert classes, "nothing was exported"
     assert min(classes.values()) >= k
@@ -77,13 +83,13 @@ def test_every_class_of_the_output_holds_at_least_k_records(n: int, seed: int, k
 
 def test_the_synthetic_data_would_not_be_k_anonymous_without_the_export() -> None:
     # Proves the recount can fail: the same recount on the export's columns before k-anonymisation.
-    result = export_htcds(synthetic_records(2_000, 5), KAnonymityPolicy(k=1))
+    result = export_htcds(generated(2_000, 5), KAnonymityPolicy(k=1))
     assert min(recount(result).values()) < 10
 
 
 def test_no_column_outside_the_allowed_list_appears() -> None:
     assert set(EXPORT_COLUMNS) == ALLOWED
-    records = synthetic_records(1_000, 6)
+    records = generated(1_000, 6)
     for groups in [tuple(QUASI_IDENTIFIER_GROUPS), ("age", "gender"), ("citizenship",), ()]:
         policy = KAnonymityPolicy(k=5, quasi_identifiers=groups)
         table = export_htcds(records, policy).table
@@ -114,7 +120,7 @@ def test_every_exported_column_is_a_standard_field_or_one_of_our_extension_colum
     ],
 )
 def test_duckdb_and_pandas_give_the_same_export(seed: int, policy: KAnonymityPolicy) -> None:
-    records = synthetic_records(3_000, seed)
+    records = generated(3_000, seed)
     first, second = export_htcds(records, policy), export_htcds_with_pandas(records, policy)
     assert first.table.schema == second.table.schema
     assert first.table.equals(second.table)
@@ -254,7 +260,7 @@ def expected_row(source: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_round_trip_records_export_parse_gives_the_same_coded_values() -> None:
-    records = synthetic_records(2_000, 12)
+    records = generated(2_000, 12)
     result = export_htcds(records, KAnonymityPolicy(k=1))
     assert result.rows_dropped == 0 and result.generalised_age == 0 and not any(result.suppressed.values())
     buffer = io.BytesIO()
@@ -269,7 +275,7 @@ def test_round_trip_records_export_parse_gives_the_same_coded_values() -> None:
 
 
 def test_json_lines_hold_the_same_rows() -> None:
-    result = export_htcds(synthetic_records(500, 13), KAnonymityPolicy(k=5))
+    result = export_htcds(generated(500, 13), KAnonymityPolicy(k=5))
     buffer = io.BytesIO()
     write_jsonl(result.table, buffer)
     lines = buffer.getvalue().decode("utf-8").splitlines()
@@ -297,7 +303,7 @@ def test_an_unknown_quasi_identifier_is_refused_with_the_allowed_ones() -> None:
 
 
 def test_100000_records_are_exported_within_10_seconds() -> None:
-    records = synthetic_records(100_000, 14)
+    records = generated(100_000, 14)
     started = time.perf_counter()
     result = export_htcds(records)
     elapsed = time.perf_counter() - started
@@ -307,7 +313,7 @@ def test_100000_records_are_exported_within_10_seconds() -> None:
 
 
 def test_the_comparison_reports_both_times_and_agreement() -> None:
-    comparison = compare_with_pandas(synthetic_records(2_000, 15), repeats=1)
+    comparison = compare_with_pandas(generated(2_000, 15), repeats=1)
     assert comparison.identical
     assert comparison.records == 2_000
     assert comparison.duckdb_seconds > 0 and comparison.pandas_seconds > 0

@@ -67,7 +67,9 @@ def _seen(column: pa.ChunkedArray) -> set[str]:
 
 def dimension_values(records: MonitoringRecords) -> dict[str, tuple[str, ...]]:
     """The values (rows or columns) of every dimension for a release computed from `records`."""
-    compensation = records.measures.filter(pc.equal(records.measures["measure_type"], "compensation"))
+    # Only the currency column is filtered: filtering the whole measures table would copy every
+    # fact column of the compensation measures (a third of a second for a million cases).
+    currencies = pc.filter(records.measures["currency"], pc.equal(records.measures["measure_type"], "compensation"))
     seen = {
         "age_band": _seen(records.cases["age_band"]),
         "sex": _seen(records.cases["sex"]),
@@ -79,7 +81,7 @@ def dimension_values(records: MonitoringRecords) -> dict[str, tuple[str, ...]]:
         "stage": _seen(records.cases["stage"]),
         "measure_type": _seen(records.measures["measure_type"]),
         "rule": _seen(records.measures["violated_rules"]),
-        "currency": _seen(compensation["currency"]),
+        "currency": _seen(currencies),
     }
     fixed = _fixed_values()
     values: dict[str, tuple[str, ...]] = {}
