@@ -88,3 +88,18 @@ def test_pages_assess_stored_cases_only_through_the_adapter() -> None:
     assert views
     for path in views:
         assert "engine.assess(" not in path.read_text(encoding="utf-8"), path
+
+
+def test_serving_case_pages_loads_no_columnar_or_privacy_library() -> None:
+    # Each application worker imports the URL configuration; DuckDB, Arrow, HiGHS and OpenDP are
+    # loaded only where statistics are made, or every worker would carry them (memory target).
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'rightsfirst.web.settings');"
+        "django.setup(); import rightsfirst.web.urls;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'duckdb', 'pyarrow', 'highspy', 'opendp', 'pandas'}))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr

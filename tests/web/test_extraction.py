@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rightsfirst.monitoring.records import age_band_of_situation
+from rightsfirst.monitoring.ages import age_band_of_situation
 from rightsfirst.web import erasure, workflow
 from rightsfirst.web.extraction import extract, forms_of
 from rightsfirst.web.models import Case

@@ -24,7 +24,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from rightsfirst.monitoring.records import age_band
+from rightsfirst.monitoring.ages import age_band
 from rightsfirst.web import access, adapter, audit, crypto, erasure, retention, workflow
 from rightsfirst.web.extraction import extract
 from rightsfirst.web.models import (

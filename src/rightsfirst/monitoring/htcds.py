@@ -36,6 +36,7 @@ import pyarrow.csv as pa_csv
 import pycountry
 from tqdm import tqdm
 
+from rightsfirst.monitoring.ages import AGE_BANDS, CHILD_AGE_BANDS
 from rightsfirst.monitoring.exchange import FileProblems, Problem
 from rightsfirst.monitoring.htcds_codes import (
     CHECKBOX,
@@ -79,7 +80,7 @@ from rightsfirst.monitoring.htcds_mapping import (
     ExportResult,
     KAnonymityPolicy,
 )
-from rightsfirst.monitoring.records import AGE_BANDS, CHILD_AGE_BANDS, MonitoringRecords
+from rightsfirst.monitoring.records import MonitoringRecords
 
 Value = str | tuple[str, ...] | dt.date | float | int | bool
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from rightsfirst.monitoring.ages import AGE_BANDS, CHILD_AGE_BANDS
 from rightsfirst.monitoring.htcds import FORMULA_PATTERN, export_htcds
 from rightsfirst.monitoring.htcds_codes import CODE_LISTS
 from rightsfirst.monitoring.htcds_mapping import (
@@ -34,7 +35,7 @@ from rightsfirst.monitoring.htcds_mapping import (
     ExportResult,
     KAnonymityPolicy,
 )
-from rightsfirst.monitoring.records import AGE_BANDS, CHILD_AGE_BANDS, MonitoringRecords
+from rightsfirst.monitoring.records import MonitoringRecords
 
 # np.select's default for "no value": an object array holding None (its stubs take no bare None).
 NO_VALUE = np.array(None, dtype=object)

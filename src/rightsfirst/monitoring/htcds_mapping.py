@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from rightsfirst.monitoring.ages import AGE_BANDS, CHILD_AGE_BANDS
 from rightsfirst.monitoring.htcds_codes import CODE_LISTS
-from rightsfirst.monitoring.records import AGE_BANDS, CHILD_AGE_BANDS
 
 # ---- Our monitoring vocabulary -> HTCDS (export) ---------------------------------------------------
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rightsfirst.engine.measures import MEASURE_TYPES
+from rightsfirst.monitoring.ages import AGE_BANDS
 from rightsfirst.monitoring.indicators import (
     ALL_DIMENSIONS,
     OVERLAPPING,
@@ -24,7 +25,7 @@ from rightsfirst.monitoring.indicators import (
     Breakdown,
     Indicator,
 )
-from rightsfirst.monitoring.records import AGE_BANDS, FORMS, SEXES, STAGES, MonitoringRecords
+from rightsfirst.monitoring.records import FORMS, SEXES, STAGES, MonitoringRecords
 from rightsfirst.monitoring.tables import TOTAL, CountTable
 
 # Pairs published by default when an indicator allows both dimensions: age by sex and form by

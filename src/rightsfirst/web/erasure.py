@@ -26,7 +26,7 @@ from django.utils import timezone
 from rightsfirst.engine.inputs import MINORITY_INDICATIONS_KNOWN, SITUATION_SPEC
 from rightsfirst.engine.measures import MEASURE_SPECS
 from rightsfirst.engine.spec import ObjectSpec
-from rightsfirst.monitoring.records import age_band_of_situation
+from rightsfirst.monitoring.ages import age_band_of_situation
 from rightsfirst.web import adapter, audit
 from rightsfirst.web.access import membership_of, require
 from rightsfirst.web.models import (

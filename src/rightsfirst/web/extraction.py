@@ -18,15 +18,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from rightsfirst.engine.inputs import SITUATION_SPEC
+from rightsfirst.monitoring.ages import AGE_BANDS, age_band_of_situation
 from rightsfirst.monitoring.records import (
-    AGE_BANDS,
     CASE_COLUMNS,
     FACT_COLUMNS,
     FORMS,
     MEASURE_COLUMNS,
     SERVICE_COLUMNS,
     MonitoringRecords,
-    age_band_of_situation,
     case_schema,
     measure_schema,
     service_schema,

@@ -17,19 +17,22 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from rightsfirst.monitoring.disclosure import DisclosurePolicy
 from rightsfirst.monitoring.indicators import Period
-from rightsfirst.monitoring.records import MonitoringRecords
-from rightsfirst.monitoring.release import DifferentialPrivacy, Release, build_release
 from rightsfirst.web import access
-from rightsfirst.web.extraction import extract
 from rightsfirst.web.models import Case
 from rightsfirst.web.roles import Role
+
+if TYPE_CHECKING:
+    # DuckDB, Arrow, HiGHS and OpenDP are imported when the first release is made, not by every
+    # worker that serves case pages (they would add some 45 MB to each).
+    from rightsfirst.monitoring.disclosure import DisclosurePolicy
+    from rightsfirst.monitoring.records import MonitoringRecords
+    from rightsfirst.monitoring.release import DifferentialPrivacy, Release
 
 T = TypeVar("T")
 CACHE_SIZE = 16
@@ -88,6 +91,8 @@ class CalendarPeriod:
 
 def policy() -> DisclosurePolicy:
     """The disclosure policy from the settings (RIGHTSFIRST_MINIMUM_CELL, RIGHTSFIRST_SUPPRESS_ZEROS)."""
+    from rightsfirst.monitoring.disclosure import DisclosurePolicy
+
     return DisclosurePolicy(
         minimum_cell=int(getattr(settings, "RIGHTSFIRST_MINIMUM_CELL", 10)),
         zeros_disclosive=bool(getattr(settings, "RIGHTSFIRST_SUPPRESS_ZEROS", False)),
@@ -141,6 +146,8 @@ def clear_cache() -> None:
 
 def records_for(scope_key: str, cases: QuerySet[Case]) -> MonitoringRecords:
     """The scope's monitoring records, extracted at most once per cache period."""
+    from rightsfirst.web.extraction import extract
+
     return _cache.get(("records", scope_key), lambda: extract(cases))
 
 
@@ -149,6 +156,8 @@ def release_for(user: Any, when: CalendarPeriod, *, noise: DifferentialPrivacy |
 
     A noisy release is never cached: each one spends privacy budget and is a new draw.
     """
+    from rightsfirst.monitoring.release import build_release
+
     scope_key, cases = scope_of(user)
     records = records_for(scope_key, cases)
     rules = policy()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pycountry
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
@@ -20,11 +19,13 @@ from django.utils.translation import gettext as _
 
 from rightsfirst.monitoring.charts import Bar, bar_chart
 from rightsfirst.monitoring.indicators import UNKNOWN, Breakdown, Indicator
-from rightsfirst.monitoring.release import PublishedResult, Release
 from rightsfirst.monitoring.tables import TOTAL
 from rightsfirst.web.lifecycle import STAGE_CHOICES
 from rightsfirst.web.models import Person
 from rightsfirst.web.views.dashboard import PURPOSE_LABELS, measure_label
+
+if TYPE_CHECKING:
+    from rightsfirst.monitoring.release import PublishedResult, Release
 
 # The dashboard's sections, in the order of the framework's chain: identify, do not detain or
 # punish, protect and support without conditions, children, return, justice, and the engine's
@@ -165,11 +166,15 @@ def value_label(dimension: str | None, value: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _country_names(language: str) -> gettext_module.NullTranslations:
+    import pycountry
+
     return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 def country_name(code: str) -> str:
     """ "Eritrea (ER)" in the reader's language; the code alone if it is not an ISO 3166 country."""
+    import pycountry
+
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code

@@ -13,8 +13,6 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from rightsfirst.monitoring import dp
-
 
 class PrivacyBudget(models.Model):
     """One budget id; its row is locked while a spend is checked and recorded."""
@@ -52,6 +50,8 @@ class DatabaseLedger:
         return math.fsum(PrivacySpend.objects.filter(budget__budget_id=budget_id).values_list("epsilon", flat=True))
 
     def spend(self, budget_id: str, epsilon: float, note: str, *, limit: float | None = None) -> None:
+        from rightsfirst.monitoring import dp  # OpenDP only where a noisy release is made
+
         with transaction.atomic():
             budget, _created = PrivacyBudget.objects.get_or_create(budget_id=budget_id)
             PrivacyBudget.objects.select_for_update().filter(pk=budget.pk).get()

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rightsfirst.monitoring.indicators import default_catalogue
-from rightsfirst.monitoring.release_formats import to_csv, to_json
 from rightsfirst.web import access, audit, publication
 from rightsfirst.web.publication import CalendarPeriod
 from rightsfirst.web.publication_display import (
@@ -190,6 +189,8 @@ def download(request: HttpRequest, file_format: str) -> HttpResponse:
         return HttpResponse(_("Choose a year and a period from the lists."), status=400, content_type="text/plain")
     when, _by = form.chosen()
     release = publication.release_for(request.user, when)
+    from rightsfirst.monitoring.release_formats import to_csv, to_json
+
     audit.record(request.user, "statistics.download", target=f"{when} {file_format}")
     if file_format == "csv":
         response = HttpResponse(to_csv(release), content_type="text/csv; charset=utf-8")
