@@ -25,7 +25,7 @@ from fractions import Fraction
 import highspy
 import numpy as np
 
-from rightsfirst.monitoring.disclosure import Nesting
+from rightsfirst.monitoring.disclosure import Nesting, Relation, Slice, Subset
 from rightsfirst.monitoring.tables import TOTAL, PublishedTable, Suppression
 
 Key = tuple[str, frozenset[tuple[str, str]]]
@@ -53,7 +53,7 @@ class _Knowledge:
     at_most: list[tuple[Key, Key]]  # cell <= margin (overlapping dimension)
 
 
-def _key(published: PublishedTable, row: str, column: str) -> Key:
+def _own_key(published: PublishedTable, row: str, column: str) -> Key:
     table = published.table
     fixed = set()
     if row != TOTAL:
@@ -63,19 +63,47 @@ def _key(published: PublishedTable, row: str, column: str) -> Key:
     return (table.indicator_id, frozenset(fixed))
 
 
-def read_release(release: Sequence[PublishedTable], nestings: Sequence[Nesting] = ()) -> _Knowledge:
+def _sliced(key: Key, relations: Sequence[Relation]) -> Key:
+    """A cell of a slice is the same persons as its wider indicator's cell with the value fixed."""
+    indicator, fixed = key
+    slices = {r.indicator: r for r in relations if isinstance(r, Slice)}
+    seen = {indicator}
+    while indicator in slices:
+        relation = slices[indicator]
+        fixed = fixed | {(relation.dimension, relation.value)}
+        indicator = relation.of
+        if indicator in seen:
+            break
+        seen.add(indicator)
+    return (indicator, fixed)
+
+
+def read_release(
+    release: Sequence[PublishedTable], nestings: Sequence[Nesting] = (), relations: Sequence[Relation] = ()
+) -> _Knowledge:
     """What a reader of the release knows (the true values kept aside, for scoring only).
 
     nestings: public maps of values within values (each agency in one region): a cell fixing a
     region is the sum of the same cells fixing each of its agencies instead.
+    relations: what the published definitions say of the indicators (a slice counts the same
+    persons as the wider indicator's cells with one value fixed; a subset's cell is at most the
+    same cell of the wider indicator).
     """
     knowledge = _Knowledge({}, [], {}, {}, {}, [], [])
+    held = {published.table.indicator_id for published in release}
+    relations = [r for r in relations if r.indicator in held and r.of in held]
+
+    def _key(published: PublishedTable, row: str, column: str) -> Key:
+        return _sliced(_own_key(published, row, column), relations)
+
+    own_keys: set[Key] = set()
     for published in release:
         table = published.table
         rows = (*table.rows, TOTAL)
         columns = (*table.columns, TOTAL)
         for r in rows:
             for c in columns:
+                own_keys.add(_own_key(published, r, c))
                 key = _key(published, r, c)
                 knowledge.truth[key] = table.count(r, c)
                 knowledge.where.setdefault(key, (table.table_id, (r, c)))
@@ -127,14 +155,22 @@ def read_release(release: Sequence[PublishedTable], nestings: Sequence[Nesting] 
                 equation = {part: 1 for part in parts}
                 equation[(indicator, fixed)] = -1
                 knowledge.equations.append(equation)
+    for relation in relations:
+        if isinstance(relation, Subset):
+            for indicator, fixed in sorted(own_keys, key=repr):
+                if indicator == relation.indicator and (relation.of, fixed) in own_keys:
+                    narrow = _sliced((indicator, fixed), relations)
+                    wide = _sliced((relation.of, fixed), relations)
+                    if narrow != wide:
+                        knowledge.at_most.append((narrow, wide))
     # A cell suppressed in one table but shown in another is simply known.
     knowledge.unknown = sorted((key for key in knowledge.reason if key not in knowledge.known), key=repr)
     return knowledge
 
 
-def shown_elsewhere(release: Sequence[PublishedTable]) -> list[Finding]:
+def shown_elsewhere(release: Sequence[PublishedTable], relations: Sequence[Relation] = ()) -> list[Finding]:
     """Suppressed cells that another table of the release shows (the same persons)."""
-    knowledge = read_release(release)
+    knowledge = read_release(release, (), relations)
     findings = []
     for key in knowledge.reason:
         if key in knowledge.known:
@@ -144,9 +180,11 @@ def shown_elsewhere(release: Sequence[PublishedTable]) -> list[Finding]:
     return findings
 
 
-def eliminate(release: Sequence[PublishedTable], nestings: Sequence[Nesting] = ()) -> list[Finding]:
+def eliminate(
+    release: Sequence[PublishedTable], nestings: Sequence[Nesting] = (), relations: Sequence[Relation] = ()
+) -> list[Finding]:
     """Suppressed cells determined by the equations alone (exact rational arithmetic)."""
-    knowledge = read_release(release, nestings)
+    knowledge = read_release(release, nestings, relations)
     unknown = set(knowledge.unknown)
     rows: list[dict[Key, Fraction]] = []
     for equation in knowledge.equations:
@@ -203,10 +241,11 @@ def bounds(
     reasons_known: bool,
     integer: bool = False,
     nestings: Sequence[Nesting] = (),
+    relations: Sequence[Relation] = (),
 ) -> dict[tuple[str, tuple[str, str]], tuple[int, float, float, Suppression]]:
     """For every suppressed cell: its true value, the least and greatest value consistent with
     the release (linear program; integer program when asked), and its mark."""
-    knowledge = read_release(release, nestings)
+    knowledge = read_release(release, nestings, relations)
     unknown = knowledge.unknown
     if not unknown:
         return {}
@@ -297,13 +336,14 @@ def attack(
     protection: int = 1,
     integer: bool = False,
     nestings: Sequence[Nesting] = (),
+    relations: Sequence[Relation] = (),
 ) -> list[Finding]:
     """Every suppressed cell the attacker recovers exactly, or pins closer than promised.
 
     A cell is recovered when its feasible range holds a single whole number; a primary cell is
     also reported when no consistent table puts it `protection` or more away from its value.
     """
-    findings = shown_elsewhere(release) + eliminate(release, nestings)
+    findings = shown_elsewhere(release, relations) + eliminate(release, nestings, relations)
     tolerance = 1e-6
     for (table_id, cell), (truth, low, high, reason) in bounds(
         release,
@@ -312,6 +352,7 @@ def attack(
         reasons_known=reasons_known,
         integer=integer,
         nestings=nestings,
+        relations=relations,
     ).items():
         if high != math.inf and math.floor(high + tolerance) <= math.ceil(low - tolerance):
             findings.append(Finding(table_id, cell, truth, low, high, "exact"))

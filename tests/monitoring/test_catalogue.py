@@ -10,6 +10,7 @@ import pytest
 from rightsfirst.framework.model import Framework
 from rightsfirst.framework.yamlsource import FrameworkError
 from rightsfirst.monitoring import compute as duckdb_compute
+from rightsfirst.monitoring.disclosure import Slice, Subset
 from rightsfirst.monitoring.indicator_docs import catalogue_markdown
 from rightsfirst.monitoring.indicators import ALL_DIMENSIONS, catalogue, default_catalogue, load_catalogue
 from tests.conftest import ROOT
@@ -87,6 +88,18 @@ def test_every_indicator_has_a_duckdb_computation() -> None:
     assert {indicator.id for indicator in catalogue()} == duckdb_compute.IMPLEMENTED
 
 
+def test_the_definitions_relations_are_declared() -> None:
+    relations = default_catalogue().relations()
+    assert Slice("detained_child_victims", "detained_presumed_victims", "child", "yes") in relations
+    assert Slice("children_protected_in_period", "protected_in_period", "child", "yes") in relations
+    assert Slice("children_referred", "persons_referred", "child", "yes") in relations
+    # Every share's count is within its denominator.
+    for indicator in catalogue():
+        if indicator.denominator is not None:
+            assert Subset(indicator.id, indicator.denominator) in relations
+    assert Subset("measures_overridden", "measures_with_violations") in relations
+
+
 def test_docs_are_in_sync_with_the_catalogue() -> None:
     written = (ROOT / "docs" / "indicators.md").read_text(encoding="utf-8")
     assert written == catalogue_markdown(), (
@@ -125,6 +138,17 @@ def _line_of(text: str, needle: str) -> int:
             "unknown key 'periods'",
         ),
         ("  - id: persons_presumed\n", "  - id: persons_referred\n", "duplicate indicator 'persons_referred'"),
+        ("      of: detained_presumed_victims\n", "      of: detained_victims\n", "no other indicator or population"),
+        ("      dimension: child\n", "      dimension: colour\n", "'colour' is not allowed"),
+        ("    within: compensation_paid\n", "    within: returns\n", "returns counts measures"),
+        (
+            "    denominator: children_referred\n    citations: [FS36.III.C.child-guardian, RPG.P10, RPG.G8.7]\n"
+            "    dimensions: [age_band, sex, nationality, form, agency, region]",
+            "    denominator: children_referred\n    citations: [FS36.III.C.child-guardian, RPG.P10, RPG.G8.7]\n"
+            '    slice_of:\n      of: persons_referred\n      dimension: child\n      value: "yes"\n'
+            "    dimensions: [age_band, sex, nationality, form, agency, region, child]",
+            "cannot be published by it",
+        ),
     ],
 )
 def test_errors_name_the_file_and_line(tmp_path: Path, old: str, new: str, message: str) -> None:

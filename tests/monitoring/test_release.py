@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow.compute as pc
 import pytest
 
 from rightsfirst.monitoring import dp
-from rightsfirst.monitoring.disclosure import DisclosurePolicy
+from rightsfirst.monitoring.disclosure import DisclosurePolicy, protect
 from rightsfirst.monitoring.generator import generate
-from rightsfirst.monitoring.indicators import Period
+from rightsfirst.monitoring.indicators import Period, default_catalogue
 from rightsfirst.monitoring.records import MonitoringRecords
 from rightsfirst.monitoring.release import DifferentialPrivacy, agency_regions, build_release
 from rightsfirst.monitoring.tables import TOTAL
+from tests.monitoring.suppression_attacker import attack
 
 YEAR = Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
@@ -81,3 +83,45 @@ def test_a_noisy_release_is_charged_to_its_budget_and_then_refused(records: Moni
         for _ in range(100):
             build_release(records, YEAR, indicators=["persons_referred"], noise=noise)
     assert ledger.spent("national") <= 1.0 + dp.TOLERANCE
+
+
+FAMILY = [
+    "persons_referred",
+    "children_guardian_within_target",
+    "detained_presumed_victims",
+    "detained_child_victims",
+    "prosecuted_for_status_offences",
+]
+
+
+def test_indicators_tied_by_their_definitions_give_nothing_away_together(records: MonitoringRecords) -> None:
+    # A small place: the persons of one region, so that children and detentions are few.
+    region = "Capital"
+    keep = pc.equal(records.cases["region"], region)
+    small = MonitoringRecords(
+        records.cases.filter(keep),
+        records.measures.filter(pc.is_in(records.measures["case_key"], records.cases.filter(keep)["case_key"])),
+        records.services.filter(pc.is_in(records.services["case_key"], records.cases.filter(keep)["case_key"])),
+        records.source,
+    )
+    breakdowns = [(None, None), ("child", None), ("sex", None), ("child", "sex"), ("nationality", None)]
+    release = build_release(small, YEAR, indicators=FAMILY, breakdowns=breakdowns)
+    tables = {}
+    for result in release.results:
+        for published in (result.counts, result.denominator):
+            if published is not None:
+                tables[published.table.table_id] = published
+    relations = default_catalogue().relations()
+    # Children detained are the detained persons whose child is yes: the same cells.
+    children = release.result("detained_child_victims", ("sex", None))
+    everyone = release.result("detained_presumed_victims", ("child", "sex"))
+    assert children is not None and everyone is not None
+    for sex in children.table.rows:
+        assert children.table.count(sex, TOTAL) == everyone.table.count("yes", sex)
+        assert (children.count((sex, TOTAL)) is None) == (everyone.count(("yes", sex)) is None)
+    assert release.suppressed_count() > 10
+    nestings = [nesting] if (nesting := agency_regions(small)) else []
+    assert attack(list(tables.values()), relations=relations, nestings=nestings) == []
+    # Each indicator protected on its own, the definitions give cells away (18 in this place).
+    apart = protect([published.table for published in tables.values()], release.policy, nestings=nestings)
+    assert len(attack(apart, relations=relations, nestings=nestings)) > 5

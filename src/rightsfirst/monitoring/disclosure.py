@@ -2,10 +2,12 @@
 
 Every count of fewer than `minimum_cell` persons (zeros as the policy says) is suppressed
 (*primary*). Then other cells are suppressed (*secondary*) until no suppressed cell can be
-worked out from what is published: the row, column and grand totals of its table, and every
+worked out from what is published: the row, column and grand totals of its table, every
 other table of the same indicator in the release (tables of one indicator count the same
 population, so a one-way table by age band repeats the age-band totals of the age band x sex
-table, and every table repeats the grand total).
+table, and every table repeats the grand total), and the tables of related indicators (a slice,
+such as children detained among all persons detained, repeats the other's cells; a subset, such
+as a share's count, is cell by cell at most its denominator).
 
 What is guaranteed (docs/monitoring.md, "Disclosure control"): an attacker who knows every
 published cell, every sum equation between cells, that counts are whole and non-negative, the
@@ -28,11 +30,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from rightsfirst.monitoring.disclosure_model import DisclosureError, Nesting, build_systems
+from rightsfirst.monitoring.disclosure_model import DisclosureError, Nesting, Relation, Slice, Subset, build_systems
 from rightsfirst.monitoring.disclosure_search import Protector
 from rightsfirst.monitoring.tables import CountTable, PublishedTable, Suppression
 
-__all__ = ["DisclosureError", "DisclosurePolicy", "Nesting", "protect", "suppressed_cells"]
+__all__ = [
+    "DisclosureError",
+    "DisclosurePolicy",
+    "Nesting",
+    "Relation",
+    "Slice",
+    "Subset",
+    "protect",
+    "suppressed_cells",
+]
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,7 @@ def protect(
     *,
     previous: Mapping[str, frozenset[tuple[str, str]]] | None = None,
     nestings: Sequence[Nesting] = (),
+    relations: Sequence[Relation] = (),
 ) -> list[PublishedTable]:
     """Suppress what must not be published in one release, across all its tables.
 
@@ -101,13 +113,16 @@ def protect(
     `nestings`: dimensions that lie within others (each agency in one region), so that a
     region's cells are known to be sums of its agencies' cells (and the same cells when the
     region has one agency).
+    `relations`: what the indicators' definitions say of each other (Slice, Subset); related
+    indicators are protected together, so that no table of one gives away a cell of another.
 
     Returns one PublishedTable per table, in the order given. Raises DisclosureError for
-    inconsistent tables (cells that do not add up to their totals, linked cells that differ)
+    inconsistent tables (cells that do not add up to their totals, linked cells that differ, a
+    subset's cell above its wider indicator's)
     and, should it ever happen, for a cell that no suppression pattern can protect.
     """
     with _collector_paused():
-        return _protect(tables, policy, previous, nestings)
+        return _protect(tables, policy, previous, nestings, relations)
 
 
 @contextmanager
@@ -128,8 +143,9 @@ def _protect(
     policy: DisclosurePolicy,
     previous: Mapping[str, frozenset[tuple[str, str]]] | None,
     nestings: Sequence[Nesting],
+    relations: Sequence[Relation],
 ) -> list[PublishedTable]:
-    systems = build_systems(tables, nestings)
+    systems = build_systems(tables, nestings, relations)
     previous_vars: dict[int, dict[int, bool]] = {}
     if previous:
         for system_index, system in enumerate(systems):

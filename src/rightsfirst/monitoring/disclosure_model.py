@@ -1,4 +1,4 @@
-"""The linear system a release publishes, one per indicator: the input of disclosure control.
+"""The linear system a release publishes, one per family of indicators: the input of disclosure control.
 
 A cell of any table stands for a set of persons described by the dimension values it fixes:
 (age band 25-29, TOTAL) of the age band x sex table and (25-29, TOTAL) of the one-way age-band
@@ -6,6 +6,14 @@ table fix the same thing ({age_band: 25-29}), so they are one *variable* of the 
 system; every table's (TOTAL, TOTAL) is the variable {} (the grand total). The equations are
 the sums each table states (its cells add up to its margins along every dimension that does
 not overlap); along an overlapping dimension a cell is at most its margin, an inequality.
+
+Indicators can be related by their definitions, which readers know as well as we do. A *slice*
+counts exactly some of another's persons (children detained are the detained persons whose
+`child` is `yes`): its cells are the other's cells with that value fixed, the same variables. A
+*subset* counts only persons the other counts too (a share's count and its denominator): each
+of its cells is at most the other's same cell, an inequality. Related indicators form one
+*family* and are protected as one system: the variables of a family member that is not a slice
+carry its id as a *population* (`(POPULATION, id)` in the key), except for the family's root.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ from rightsfirst.monitoring.tables import TOTAL, CountTable
 # The dimension values a cell fixes, sorted: () is the grand total.
 Key = tuple[tuple[str, str], ...]
 Cell = tuple[str, str]
+# The pseudo-dimension naming the population of a family member other than the root; it sorts
+# before every dimension name.
+POPULATION = "\x00population"
 
 
 class DisclosureError(ValueError):
@@ -52,7 +63,7 @@ class Plane:
 class System:
     """One indicator's published cells and the equations between them."""
 
-    indicator_id: str
+    indicator_id: str  # the family's root (the only indicator, when it has no relations)
     tables: list[CountTable]
     var_of: dict[str, dict[Cell, int]]  # per table id: the variable of each cell
     keys: list[Key]
@@ -63,8 +74,10 @@ class System:
     var_inequalities: list[list[int]]
     planes: list[Plane]
     dimension_planes: dict[str, list[tuple[Plane, int]]]
+    # Dimension names as the search sees them: a family member other than the root has its own
+    # (`sex@detained_child_victims`), since its margins are other variables than the root's.
     margin_var: dict[tuple[str, str], int]
-    total_var: int
+    total_var: int  # the root's grand total
     where: dict[int, tuple[str, Cell]]  # a table cell standing for each variable, for messages
     # For a dimension nested in another that the indicator is also published by: the coarse
     # value of each of its values (a change moved between agencies of one region leaves the
@@ -73,11 +86,25 @@ class System:
     # Per nesting: the variable of each cell fixing a fine value -> the variable of the same cell
     # with the coarse value instead (the agency's cell -> its region's), where both are cells.
     projections: list[dict[int, int]] = field(default_factory=list)
+    # Per dimension name as the search sees it: the grand total its margins add up to.
+    dimension_total: dict[str, int] = field(default_factory=dict)
+    # The one-dimension margins of family members other than the root, per variable: (dimension
+    # name as the search sees it, value). The root's margins are the variables fixing one value.
+    member_margins: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    indicator_ids: tuple[str, ...] = ()  # every indicator of the family
 
     def describe(self, var: int) -> str:
         table_id, (row, column) = self.where[var]
-        shown = ", ".join(f"{dim}={value}" for dim, value in self.keys[var]) or "grand total"
+        shown = (
+            ", ".join(f"of {value}" if dim == POPULATION else f"{dim}={value}" for dim, value in self.keys[var])
+            or "grand total"
+        )
         return f"cell ({_label(row)}, {_label(column)}) of table {table_id!r} ({shown})"
+
+    def is_root_margin(self, var: int) -> bool:
+        """Whether the variable is a one-value margin of the family's root (its key fixes one value)."""
+        key = self.keys[var]
+        return len(key) == 1 and key[0][0] != POPULATION
 
 
 def _label(value: str) -> str:
@@ -243,8 +270,57 @@ class _Canon:
         return found
 
 
-def build_systems(tables: Sequence[CountTable], nestings: Sequence[Nesting] = ()) -> list[System]:
-    """Check the tables and build one system per indicator (sorted by indicator id)."""
+@dataclass(frozen=True)
+class Slice:
+    """`indicator` counts exactly the persons of `of` whose `dimension` is `value`.
+
+    Children detained are the detained persons whose `child` is `yes`: each cell of the one is
+    the other's cell with that value fixed, so both must carry the same mark. A reader who
+    reads the definitions knows it.
+    """
+
+    indicator: str
+    of: str
+    dimension: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Subset:
+    """Every person (or measure) `indicator` counts, `of` counts too: cell by cell, at most its count.
+
+    A share's count and its denominator (persons detained among the presumed victims); a reader
+    who sees 14 of 15 presumed men detained knows that at least 14 presumed victims were men.
+    """
+
+    indicator: str
+    of: str
+
+
+Relation = Slice | Subset
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where one family member's cells sit in the family's system."""
+
+    space: str  # "" for the root; otherwise the member's id, which suffixes its dimension names
+    fixed: Key  # what every one of its cells fixes besides its own dimensions (population, slice)
+
+
+def dimension_in(space: str, dimension: str) -> str:
+    """A dimension's name as the search sees it for a family member (the root's is unchanged)."""
+    return f"{dimension}@{space}" if space else dimension
+
+
+def build_systems(
+    tables: Sequence[CountTable], nestings: Sequence[Nesting] = (), relations: Sequence[Relation] = ()
+) -> list[System]:
+    """Check the tables and build one system per family of related indicators (by root id).
+
+    An indicator without relations to another of the release is a family of its own. A relation
+    naming an indicator the release does not hold says nothing and is left aside.
+    """
     seen: set[str] = set()
     by_indicator: dict[str, list[CountTable]] = defaultdict(list)
     for table in tables:
@@ -254,18 +330,96 @@ def build_systems(tables: Sequence[CountTable], nestings: Sequence[Nesting] = ()
         _check_table(table)
         by_indicator[table.indicator_id].append(table)
     canon = _Canon(nestings)
-    return [_system(indicator, by_indicator[indicator], canon) for indicator in sorted(by_indicator)]
+    present = [r for r in relations if r.indicator in by_indicator and r.of in by_indicator]
+    systems = []
+    for members in _families(sorted(by_indicator), present):
+        placements = _placements(members, present)
+        family_tables = [table for member in members for table in by_indicator[member]]
+        subsets = [r for r in present if isinstance(r, Subset) and r.indicator in placements]
+        systems.append(_system(family_tables, placements, subsets, canon))
+    return sorted(systems, key=lambda system: system.indicator_id)
 
 
-def _system(indicator_id: str, tables: list[CountTable], canon: _Canon) -> System:
+def _families(indicators: list[str], relations: Sequence[Relation]) -> list[list[str]]:
+    parent = {indicator: indicator for indicator in indicators}
+
+    def find(item: str) -> str:
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for relation in relations:
+        a, b = find(relation.indicator), find(relation.of)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for indicator in indicators:
+        grouped[find(indicator)].append(indicator)
+    return [sorted(members) for _, members in sorted(grouped.items())]
+
+
+def _placements(members: list[str], relations: Sequence[Relation]) -> dict[str, _Placement]:
+    slice_of = {r.indicator: r for r in relations if isinstance(r, Slice) and r.indicator in members}
+
+    def base(indicator: str) -> tuple[str, dict[str, str]]:
+        fixed: dict[str, str] = {}
+        chain = [indicator]
+        while indicator in slice_of:
+            relation = slice_of[indicator]
+            if fixed.get(relation.dimension, relation.value) != relation.value:
+                raise DisclosureError(
+                    f"indicator {chain[0]!r} is a slice of slices that fix {relation.dimension!r} "
+                    f"to two values ({fixed[relation.dimension]!r} and {relation.value!r})"
+                )
+            fixed[relation.dimension] = relation.value
+            indicator = relation.of
+            if indicator in chain:
+                raise DisclosureError(f"slices go round in a circle: {' -> '.join([*chain, indicator])}")
+            chain.append(indicator)
+        return indicator, fixed
+
+    bases = {member: base(member) for member in members}
+    root = min(population for population, _ in bases.values())
+    placements = {}
+    for member, (population, fixed) in bases.items():
+        if population != root:
+            fixed = {**fixed, POPULATION: population}
+        placements[member] = _Placement("" if member == root else member, tuple(sorted(fixed.items())))
+    return placements
+
+
+def _placed(key: Key, placement: _Placement, table: CountTable) -> Key:
+    if not placement.fixed:
+        return key
+    fixed = dict(key)
+    for dimension, value in placement.fixed:
+        if fixed.setdefault(dimension, value) != value:
+            raise DisclosureError(
+                f"table {table.table_id!r} is broken down by {dimension!r}, which its indicator's "
+                f"definition fixes to {value!r} (a slice of another indicator)"
+            )
+    return tuple(sorted(fixed.items()))
+
+
+def _system(
+    tables: list[CountTable], placements: dict[str, _Placement], subsets: Sequence[Subset], canon: _Canon
+) -> System:
+    indicator_id = next(member for member, placement in placements.items() if not placement.space)
     tables = sorted(tables, key=lambda t: t.table_id)
+    space_of = {table.table_id: placements[table.indicator_id].space for table in tables}
     value_of: dict[Key, int] = {}
     where_of: dict[Key, tuple[str, Cell]] = {}
     keys_of_table: list[dict[Cell, Key]] = []
+    # Per indicator: its own key of each cell (before placing) -> the cell's placed key.
+    own_keys: dict[str, dict[Key, Key]] = defaultdict(dict)
     for table in tables:
         keys_here: dict[Cell, Key] = {}
+        placement = placements[table.indicator_id]
         for cell, count in table.cells.items():
-            key = canon(_key(table, cell))
+            own = _key(table, cell)
+            key = canon(_placed(own, placement, table))
+            own_keys[table.indicator_id][own] = key
             keys_here[cell] = key
             known = value_of.get(key)
             if known is None:
@@ -274,7 +428,7 @@ def _system(indicator_id: str, tables: list[CountTable], canon: _Canon) -> Syste
             elif known != count:
                 first_table, first_cell = where_of[key]
                 raise DisclosureError(
-                    f"indicator {indicator_id!r}: table {table.table_id!r} cell ({_label(cell[0])}, "
+                    f"indicator {table.indicator_id!r}: table {table.table_id!r} cell ({_label(cell[0])}, "
                     f"{_label(cell[1])}) is {count} but the same persons are {known} in table "
                     f"{first_table!r} cell ({_label(first_cell[0])}, {_label(first_cell[1])})"
                 )
@@ -316,6 +470,21 @@ def _system(indicator_id: str, tables: list[CountTable], canon: _Canon) -> Syste
             )
         equations.add(_equation([index[part] for part in nested], index[coarse]))
     equations.discard(())
+    for subset in subsets:
+        wider = own_keys[subset.of]
+        for own, key in own_keys[subset.indicator].items():
+            other = wider.get(own)
+            if other is None or other == key:
+                continue
+            if value_of[key] > value_of[other]:
+                table_id, (row, column) = where_of[key]
+                other_table, (other_row, other_column) = where_of[other]
+                raise DisclosureError(
+                    f"indicator {subset.indicator!r} counts only persons {subset.of!r} counts, but table "
+                    f"{table_id!r} cell ({_label(row)}, {_label(column)}) is {value_of[key]} and table "
+                    f"{other_table!r} cell ({_label(other_row)}, {_label(other_column)}) only {value_of[other]}"
+                )
+            inequalities.add((index[key], index[other]))
     ordered_equations = sorted(equations)
     ordered_inequalities = sorted(inequalities)
     var_equations: list[list[tuple[int, int]]] = [[] for _ in keys]
@@ -328,19 +497,36 @@ def _system(indicator_id: str, tables: list[CountTable], canon: _Canon) -> Syste
         var_inequalities[b].append(number)
 
     # The variable of each (dimension, value) total, by the tables' own margins: through a
-    # nesting, a region of one agency has the agency's variable.
+    # nesting, a region of one agency has the agency's variable. Dimension names as the search
+    # sees them (suffixed for family members other than the root).
     margin_var: dict[tuple[str, str], int] = {}
+    dimension_total: dict[str, int] = {}
+    member_margins: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for table in tables:
         vars_here = var_of[table.table_id]
-        if table.row_dimension is not None:
-            margin_var.update({(table.row_dimension, r): vars_here[(r, TOTAL)] for r in table.rows})
-        if table.column_dimension is not None:
-            margin_var.update({(table.column_dimension, c): vars_here[(TOTAL, c)] for c in table.columns})
-    planes = _planes(tables, var_of, margin_var)
+        space = space_of[table.table_id]
+        for dimension, margins in (
+            (table.row_dimension, {r: vars_here[(r, TOTAL)] for r in table.rows}),
+            (table.column_dimension, {c: vars_here[(TOTAL, c)] for c in table.columns}),
+        ):
+            if dimension is None:
+                continue
+            named = dimension_in(space, dimension)
+            dimension_total[named] = vars_here[(TOTAL, TOTAL)]
+            for value, var in margins.items():
+                margin_var[(named, value)] = var
+                if space and (named, value) not in member_margins[var]:
+                    member_margins[var].append((named, value))
+    planes = _planes(tables, var_of, margin_var, space_of)
     dimension_planes: dict[str, list[tuple[Plane, int]]] = defaultdict(list)
     for plane in planes:
         dimension_planes[plane.dims[0]].append((plane, 0))
         dimension_planes[plane.dims[1]].append((plane, 1))
+    groups: dict[str, dict[str, str]] = {}
+    for nesting in canon.nestings:
+        for table in tables:
+            if nesting.coarse in (table.row_dimension, table.column_dimension):
+                groups[dimension_in(space_of[table.table_id], nesting.fine)] = dict(nesting.parent)
     return System(
         indicator_id=indicator_id,
         tables=tables,
@@ -357,11 +543,10 @@ def _system(indicator_id: str, tables: list[CountTable], canon: _Canon) -> Syste
         total_var=index[()],
         where={index[key]: place for key, place in where_of.items()},
         projections=canon.projections(keys, index),
-        groups={
-            nesting.fine: dict(nesting.parent)
-            for nesting in canon.nestings
-            if any(t.row_dimension == nesting.coarse or t.column_dimension == nesting.coarse for t in tables)
-        },
+        groups=groups,
+        dimension_total=dimension_total,
+        member_margins=dict(member_margins),
+        indicator_ids=tuple(sorted(placements)),
     )
 
 
@@ -378,20 +563,26 @@ def _equation(parts: list[int], margin: int) -> tuple[tuple[int, int], ...]:
 
 
 def _planes(
-    tables: list[CountTable], var_of: dict[str, dict[Cell, int]], margin_var: dict[tuple[str, str], int]
+    tables: list[CountTable],
+    var_of: dict[str, dict[Cell, int]],
+    margin_var: dict[tuple[str, str], int],
+    space_of: dict[str, str],
 ) -> list[Plane]:
     found: dict[tuple[object, ...], Plane] = {}
     for table in tables:
         if table.row_dimension is None or table.column_dimension is None or not table.rows or not table.columns:
             continue
+        space = space_of[table.table_id]
+        row_dimension = dimension_in(space, table.row_dimension)
+        column_dimension = dimension_in(space, table.column_dimension)
         transposed = table.column_dimension < table.row_dimension
         if transposed:
-            dims = (table.column_dimension, table.row_dimension)
+            dims = (column_dimension, row_dimension)
             values = (tuple(sorted(table.columns)), tuple(sorted(table.rows)))
             # Side 0 conserves when the other side's dimension does not overlap.
             conserve = (not table.row_overlap, not table.column_overlap)
         else:
-            dims = (table.row_dimension, table.column_dimension)
+            dims = (row_dimension, column_dimension)
             values = (tuple(sorted(table.rows)), tuple(sorted(table.columns)))
             conserve = (not table.column_overlap, not table.row_overlap)
         identity = (dims, values, conserve)

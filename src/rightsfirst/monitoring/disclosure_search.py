@@ -43,7 +43,7 @@ NEW_CELL_FACTOR = 4
 
 
 class Protector:
-    """Primary and complementary suppression for one indicator's system."""
+    """Primary and complementary suppression for one family's system (see disclosure_model)."""
 
     def __init__(self, system: System, policy: DisclosurePolicy, previous: Mapping[int, bool]) -> None:
         p = policy
@@ -186,14 +186,24 @@ class Protector:
         return {var: change for var, change in witness.items() if change}
 
     def _signs(self, var: int, sign: int) -> Iterator[Witness]:
-        key = self.system.keys[var]
-        if len(key) == 1:
+        system = self.system
+        key = system.keys[var]
+        member_margins = system.member_margins.get(var, [])
+        if system.is_root_margin(var):
             self.searches["swap"] += 1
             witness = self._swap(key[0][0], key[0][1], var, sign)
             if witness is not None:
                 yield witness
-            return
-        if len(key) != 2:
+            if not member_margins:
+                return
+        # A margin of a related indicator's table (children detained, by sex): moved against
+        # another value in that indicator's own tables.
+        for dimension, value in member_margins:
+            self.searches["swap"] += 1
+            witness = self._swap(dimension, value, var, sign)
+            if witness is not None:
+                yield witness
+        if system.is_root_margin(var):
             return
         for plane, i, j in self.interior.get(var, []):
             self.searches["cycle"] += 1
@@ -357,9 +367,9 @@ class Protector:
                 node = plane.node(side, plane.values[side].index(value))
                 tree = self.paths.search(plane, node, sign, excluded=-1, stop=None, free_only=free_only, group=group)
                 routes.append((plane, side, tree, "from"))
+        total_var = self.system.dimension_total.get(dimension, self.system.total_var)
         tied_to_total = any(
-            self.system.total_var in (v for v, _ in self.system.equations[number])
-            for number, _ in self.system.var_equations[var]
+            total_var in (v for v, _ in self.system.equations[number]) for number, _ in self.system.var_equations[var]
         )
         best: tuple[int, str, Witness] | None = None
         partners: list[str | None] = [None] if not tied_to_total else []

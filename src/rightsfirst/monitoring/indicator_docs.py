@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import sys
 
-from rightsfirst.monitoring.indicators import Catalogue, default_catalogue
+from rightsfirst.monitoring.indicators import Catalogue, SliceOf, default_catalogue
 
 
 def _ids(ids: tuple[str, ...]) -> str:
     return ", ".join(f"`{provision_id}`" for provision_id in ids)
+
+
+def _slice_text(slice_of: SliceOf | None) -> str:
+    if slice_of is None:
+        return ""
+    return (
+        f" The same persons as `{slice_of.of}` with `{slice_of.dimension}` = `{slice_of.value}`: its cells"
+        " are that indicator's cells, and both are protected together."
+    )
 
 
 def catalogue_markdown(catalogue: Catalogue | None = None) -> str:
@@ -44,7 +53,8 @@ def catalogue_markdown(catalogue: Catalogue | None = None) -> str:
         "|---|---|---|---|",
     ]
     for population in catalogue.populations.values():
-        lines.append(f"| `{population.id}` | {population.title} | {population.counted} | {population.definition} |")
+        definition = population.definition + _slice_text(population.slice_of)
+        lines.append(f"| `{population.id}` | {population.title} | {population.counted} | {definition} |")
     lines += ["", "## Indicators", ""]
     for indicator in catalogue.indicators:
         lines += [
@@ -60,6 +70,13 @@ def catalogue_markdown(catalogue: Catalogue | None = None) -> str:
             lines.append(f"- Share of: {population.title} (`{population.id}`): {population.definition}")
         if indicator.statistic is not None:
             lines.append(f"- Value: {indicator.statistic}")
+        if indicator.slice_of is not None:
+            lines.append(f"- Related:{_slice_text(indicator.slice_of)}")
+        if indicator.within is not None:
+            lines.append(
+                f"- Related: counts only {indicator.counted} that `{indicator.within}` counts too, so each "
+                "cell is at most that indicator's same cell; both are protected together."
+            )
         lines += [
             f"- Dimensions: {', '.join(f'`{dimension}`' for dimension in indicator.dimensions)}",
             f"- Cites: {_ids(indicator.citations)}",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rightsfirst.framework.loader import _exact_keys, _list, _mapping, _text, _word_list
 from rightsfirst.framework.yamlsource import FrameworkError, Located, read_yaml
+from rightsfirst.monitoring.disclosure_model import Relation, Slice, Subset
 from rightsfirst.monitoring.tables import CountTable
 
 # Dimensions of the person (the case), which every indicator may be published by when its
@@ -54,6 +55,15 @@ class Convention:
 
 
 @dataclass(frozen=True)
+class SliceOf:
+    """What a definition says when it counts exactly the persons of another with one value fixed."""
+
+    of: str  # the wider indicator or population
+    dimension: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Population:
     """The population a share is taken of, shared by the indicators that name it."""
 
@@ -61,6 +71,7 @@ class Population:
     title: str
     counted: str  # "persons" | "measures"
     definition: str
+    slice_of: SliceOf | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,11 @@ class Indicator:
     denominator: str | None = None  # for shares: the id of the population the share is of
     statistic: str | None = None  # for medians and sums: what the value of a cell is
     line: int = 0  # where it is defined in indicators.yaml
+    # What the definition says of other indicators (readers know it too; disclosure control
+    # protects related tables together): the same persons as another's with one value fixed,
+    # or only persons another counts too (a share's count is always within its denominator).
+    slice_of: SliceOf | None = None
+    within: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,19 @@ class Catalogue:
     conventions: tuple[Convention, ...]
     populations: Mapping[str, Population]
     indicators: tuple[Indicator, ...]
+
+    def relations(self) -> tuple[Relation, ...]:
+        """What the definitions say of each other, for disclosure control (slices, subsets)."""
+        found: list[Relation] = []
+        items: list[Population | Indicator] = [*self.populations.values(), *self.indicators]
+        for item in items:
+            if item.slice_of is not None:
+                found.append(Slice(item.id, item.slice_of.of, item.slice_of.dimension, item.slice_of.value))
+        for indicator in self.indicators:
+            for wider in (indicator.denominator, indicator.within):
+                if wider is not None:
+                    found.append(Subset(indicator.id, wider))
+        return tuple(found)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator with this id; KeyError naming the known ids if there is none."""
@@ -153,7 +182,8 @@ def _load_indicator(
     node: Located, populations: Mapping[str, Population], provisions: Mapping[str, object]
 ) -> Indicator:
     entry = _mapping(node, _FILE, "an indicator")
-    _exact_keys(entry, _INDICATOR_KEYS, ("denominator", "statistic"), _FILE, node.line, "indicator")
+    optional = ("denominator", "statistic", "slice_of", "within")
+    _exact_keys(entry, _INDICATOR_KEYS, optional, _FILE, node.line, "indicator")
     indicator_id = _text(entry["id"], _FILE, "id")
     if not indicator_id.replace("_", "").isalnum() or indicator_id != indicator_id.lower():
         raise FrameworkError(_FILE, entry["id"].line, f"id {indicator_id!r} must be snake_case")
@@ -190,6 +220,7 @@ def _load_indicator(
     statistic = _text(entry["statistic"], _FILE, f"{what}: statistic") if "statistic" in entry else None
     if (kind in {"median", "sum"}) != (statistic is not None):
         raise FrameworkError(_FILE, node.line, f"{what}: medians and sums, and only they, say their statistic")
+    within = _text(entry["within"], _FILE, f"{what}: within") if "within" in entry else None
     return Indicator(
         id=indicator_id,
         title=_text(entry["title"], _FILE, f"{what}: title"),
@@ -203,7 +234,43 @@ def _load_indicator(
         denominator=denominator,
         statistic=statistic,
         line=node.line,
+        slice_of=_slice_of(entry, what, dimensions),
+        within=within,
     )
+
+
+def _slice_of(entry: Mapping[str, Located], what: str, dimensions: tuple[str, ...]) -> SliceOf | None:
+    if "slice_of" not in entry:
+        return None
+    node = entry["slice_of"]
+    fields = _mapping(node, _FILE, f"{what}: slice_of")
+    _exact_keys(fields, ("of", "dimension", "value"), (), _FILE, node.line, f"{what}: slice_of")
+    dimension = _choice(fields["dimension"], DIMENSIONS, f"{what}: slice_of: dimension")
+    if dimension in dimensions:
+        raise FrameworkError(
+            _FILE, node.line, f"{what}: fixes {dimension} for all its persons, so it cannot be published by it"
+        )
+    return SliceOf(
+        _text(fields["of"], _FILE, f"{what}: slice_of: of"),
+        dimension,
+        _text(fields["value"], _FILE, f"{what}: slice_of: value"),
+    )
+
+
+def _check_relations(catalogue: Catalogue, lines: Mapping[str, int]) -> None:
+    """Every relation names a known indicator or population that counts the same things."""
+    counted = {p.id: p.counted for p in catalogue.populations.values()}
+    counted.update({i.id: i.counted for i in catalogue.indicators})
+    items: list[Population | Indicator] = [*catalogue.populations.values(), *catalogue.indicators]
+    for item in items:
+        wider = [item.slice_of.of] if item.slice_of is not None else []
+        if isinstance(item, Indicator) and item.within is not None:
+            wider.append(item.within)
+        for other in wider:
+            if other not in counted or other == item.id:
+                raise FrameworkError(_FILE, lines[item.id], f"{item.id}: no other indicator or population {other!r}")
+            if counted[other] != item.counted:
+                raise FrameworkError(_FILE, lines[item.id], f"{item.id}: {other} counts {counted[other]}")
 
 
 def load_catalogue(path: Path | None = None, provisions: Mapping[str, object] | None = None) -> Catalogue:
@@ -233,10 +300,12 @@ def load_catalogue(path: Path | None = None, provisions: Mapping[str, object] | 
             )
         )
     populations: dict[str, Population] = {}
+    lines: dict[str, int] = {}
     for node in _list(root["populations"], _FILE, "populations"):
         entry = _mapping(node, _FILE, "a population")
-        _exact_keys(entry, ("id", "title", "counted", "definition"), (), _FILE, node.line, "population")
+        _exact_keys(entry, ("id", "title", "counted", "definition"), ("slice_of",), _FILE, node.line, "population")
         population_id = _text(entry["id"], _FILE, "id")
+        lines[population_id] = node.line
         if population_id in populations:
             raise FrameworkError(_FILE, entry["id"].line, f"duplicate population {population_id!r}")
         populations[population_id] = Population(
@@ -244,6 +313,7 @@ def load_catalogue(path: Path | None = None, provisions: Mapping[str, object] | 
             _text(entry["title"], _FILE, "title"),
             _choice(entry["counted"], COUNTED, f"population {population_id}: counted"),
             _text(entry["definition"], _FILE, "definition"),
+            _slice_of(entry, f"population {population_id}", ()),
         )
     indicators: list[Indicator] = []
     for node in _list(root["indicators"], _FILE, "indicators"):
@@ -251,10 +321,13 @@ def load_catalogue(path: Path | None = None, provisions: Mapping[str, object] | 
         if any(existing.id == indicator.id for existing in indicators):
             raise FrameworkError(_FILE, node.line, f"duplicate indicator {indicator.id!r}")
         indicators.append(indicator)
+        lines[indicator.id] = indicator.line
     unused = sorted(set(populations) - {indicator.denominator for indicator in indicators})
     if unused:
         raise FrameworkError(_FILE, root["populations"].line, f"populations no indicator uses: {', '.join(unused)}")
-    return Catalogue(basis, tuple(conventions), populations, tuple(indicators))
+    catalogue = Catalogue(basis, tuple(conventions), populations, tuple(indicators))
+    _check_relations(catalogue, lines)
+    return catalogue
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """A release: every indicator of a period, computed and protected together, ready to publish.
 
 compute() gives the exact counts; protect() suppresses, across all the count tables of the
-release at once (numerators and denominators alike), what could point to a person; then the
+release at once (numerators and denominators alike, and indicators whose definitions tie them
+together), what could point to a person; then the
 derived numbers are worked out only from what is published: a share only where both its count
 and its denominator are published, a median or a sum only where the count of the persons it
 rests on is published.
@@ -23,7 +24,14 @@ from rightsfirst.framework.model import Framework
 from rightsfirst.monitoring import dp
 from rightsfirst.monitoring.compute import compute
 from rightsfirst.monitoring.disclosure import DisclosurePolicy, Nesting, protect, suppressed_cells
-from rightsfirst.monitoring.indicators import Breakdown, Catalogue, Indicator, IndicatorResult, Period
+from rightsfirst.monitoring.indicators import (
+    Breakdown,
+    Catalogue,
+    Indicator,
+    IndicatorResult,
+    Period,
+    default_catalogue,
+)
 from rightsfirst.monitoring.records import MonitoringRecords
 from rightsfirst.monitoring.tables import TOTAL, CountTable, PublishedTable
 
@@ -179,7 +187,13 @@ def build_release(
         published = {table.table_id: PublishedTable(table) for table in noisy}
     else:
         nesting = agency_regions(records)
-        protected = protect(tables, policy, previous=previous, nestings=[nesting] if nesting else ())
+        # What the definitions say of each other (children detained are some of the persons
+        # detained, who are some of the presumed victims) is public: related tables are
+        # protected together.
+        relations = (catalogue or default_catalogue()).relations()
+        protected = protect(
+            tables, policy, previous=previous, nestings=[nesting] if nesting else (), relations=relations
+        )
         published = {item.table.table_id: item for item in protected}
     shown: list[PublishedResult] = []
     for result in results:
