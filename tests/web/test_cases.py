@@ -196,3 +196,30 @@ def test_engine_text_on_a_french_page_is_marked_as_english(make_case, client_for
     assert '<span lang="en">Information on rights and procedures</span>' in page
     english = client_for("case_worker").get(f"/cases/{case.reference}/").content.decode()
     assert '<span lang="en">' not in english
+
+
+def test_the_list_merges_its_parts_newest_first_and_stops_at_its_limit(make_case, client_for, monkeypatch):
+    from rightsfirst.web.views import cases as case_views
+
+    made = [make_case(ADULT_SITUATION) for _ in range(5)]
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # Updated on days 0, 4, 1, 3, 2: newest first is made[1], made[3], made[4], made[2], made[0].
+    for case, day in zip(made, (0, 4, 1, 3, 2), strict=True):
+        Case.objects.filter(pk=case.pk).update(updated_at=start + dt.timedelta(days=day))
+    newest_first = [made[i].reference for i in (1, 3, 4, 2, 0)]
+    # Two disjoint parts, as the held and the referred cases are.
+    first_part = Case.objects.filter(pk__in=[made[0].pk, made[1].pk, made[2].pk])
+    second_part = Case.objects.filter(pk__in=[made[3].pk, made[4].pk])
+    pages = case_views._CasePages(first_part, second_part)
+    assert [case.reference for case in pages[0:5]] == newest_first
+    assert [case.reference for case in pages[1:3]] == newest_first[1:3]
+    assert pages.count() == 5 and not pages.more
+
+    monkeypatch.setattr(case_views, "LISTED_AT_MOST", 3)
+    monkeypatch.setattr(case_views, "PAGE_SIZE", 2)
+    capped = case_views._CasePages(first_part, second_part)
+    assert capped.count() == 3 and capped.more
+    assert [case.reference for case in capped[2:4]] == newest_first[2:3]
+    page = client_for("case_worker").get("/cases/", {"page": 2}).content.decode()
+    assert "More cases match than the list shows" in page and "Page 2 of 2" in page
+    assert newest_first[2] in page and newest_first[3] not in page
