@@ -165,8 +165,14 @@ def test_every_stored_measure_is_what_the_engine_said_on_its_day(monkeypatch: py
 def test_seeded_cases_read_as_the_workflow_keeps_them_and_their_pages_render() -> None:
     seed_demo("--no-cases")
     seed(120)
-    screened = Case.objects.exclude(stage="referred")
+    # One screening per screened case; a case without one is waiting for it, or was closed
+    # (cases referred more than 90 days ago are closed today).
+    screened = Case.objects.filter(screenings__isnull=False).distinct()
     assert Screening.objects.count() == screened.count()
+    assert set(Case.objects.filter(screenings__isnull=True).values_list("stage", flat=True)) <= {"referred", "closed"}
+    recent = workflow.today() - dt.timedelta(days=seed_statistics.CURRENT_DAYS)
+    assert set(Case.objects.filter(referred_on__lt=recent).values_list("stage", flat=True)) == {"closed"}
+    assert Case.objects.filter(referred_on__gte=recent).exclude(stage="closed").exists()
     for case in screened.order_by("pk")[:12]:
         stored = set(case.deadlines.values_list("entitlement", "due", "ends", "status"))
         summary = (case.finding, case.treated_as_child, case.forms_of_exploitation, case.overdue_count, case.next_due)

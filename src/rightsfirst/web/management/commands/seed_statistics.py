@@ -9,7 +9,8 @@ becomes the rows the application would hold for it:
 
 - the person (sex, nationality) with an invented identity sealed under the case's own data key,
   and its blind-index tokens;
-- the case, held by the demo agency the generated agency stands for, with its dates and stage;
+- the case, held by the demo agency the generated agency stands for, with its dates and stage
+  (closed once referred more than 90 days ago, so that the dashboards show current work);
 - a screening whose situation agrees with the record: the age (within its band), the forms of
   exploitation, and the means or indicators that give the record's finding. Where the record's
   finding contradicts its forms (smuggling only, yet a form of exploitation recorded; established
@@ -296,6 +297,10 @@ def _on_or_before(value: dt.date | None, day: dt.date) -> bool:
     return value is not None and value <= day
 
 
+# A fictional case referred longer ago than this is closed today (see HistorySeeder.stage_now).
+CURRENT_DAYS = 90
+
+
 class HistorySeeder:
     """Turns generated records into planned rows and writes them in batches."""
 
@@ -367,6 +372,20 @@ class HistorySeeder:
             screening=engine.screen(situation, on, self.framework) if situation is not None else None,
         )
 
+    def stage_now(self, record: Mapping[str, Any]) -> str:
+        """The stage the case is in today: the record's, or closed once it is past being current.
+
+        The generator draws a stage without regard to when the person was referred, so two-year-old
+        cases would still wait for screening, and their unmet rights (each recorded, each a finding
+        in the statistics) would fill every coordinator's and case worker's dashboard with
+        thousands of overdue rows around the demo's own fifty cases. Cases referred more than
+        CURRENT_DAYS ago are closed (the engine's rules do not read the stage, so no review or
+        deadline changes; a closed case's deadlines stay on its page and leave the dashboard).
+        """
+        if record["referred_on"] < self.today - dt.timedelta(days=CURRENT_DAYS):
+            return "closed"
+        return str(record["stage"])
+
     def plan(self, generated: Generated) -> Planned:
         """One generated record as the rows the application would hold."""
         rng, record = self.rng, generated.case
@@ -390,7 +409,7 @@ class HistorySeeder:
             reference=self.reference(),
             person=person,
             holding_agency=agency,
-            stage=record["stage"],
+            stage=self.stage_now(record),
             created_by=creator,
             referred_on=referred_on,
             reasonable_grounds_on=record["presumed_on"],
