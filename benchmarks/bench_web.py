@@ -12,7 +12,7 @@ request, errors, sign-ins, peak memory and server CPU per request, against the t
     python benchmarks/bench_web.py                          # 100,000 cases on SQLite
     python benchmarks/bench_web.py --database postgres      # the same on PostgreSQL
     python benchmarks/bench_web.py --cases 2000 --users 10 --duration 20   # a quick look
-    python benchmarks/bench_web.py --cases 5000 --check     # CI: exit 1 unless every target is met
+    python benchmarks/bench_web.py --cases 5000 --check     # CI: exit 3 if only a p95 missed, 1 for any other miss
 
 PostgreSQL: a server on 127.0.0.1:5432 that lets `postgres` in without a password (override with
 --postgres-url); the benchmark creates (and afterwards drops) its own database, rf_bench_<N>_<pid>
@@ -63,6 +63,8 @@ OTHER_REQUESTS = (
 )
 SIGN_IN_DONE = "sign-in: code"
 TARGET_P95_MS = 150
+# `--check` exits with this when response times alone missed their target (1 for anything else).
+EXIT_ONLY_SLOW = 3
 TARGET_RSS_MB = 500
 DEMO_PASSWORD = "demo-rightsfirst-2026"  # nosec B105  # the published demo password (fictional data only)
 
@@ -379,7 +381,10 @@ def main() -> int:
         "CPU, database time, wait for BEGIN and commits",
     )
     parser.add_argument(
-        "--check", action="store_true", help="exit 1 unless every target is met (without it: report only)"
+        "--check",
+        action="store_true",
+        help="exit non-zero unless every target is met: 3 when only response times missed, 1 otherwise "
+        "(without it: report only)",
     )
     args = parser.parse_args()
     if args.reuse and args.data_dir is None:
@@ -541,7 +546,8 @@ def report(
     seed_seconds: float | None,
     machine: dict[str, Any],
 ) -> int:
-    """Print the figures against the targets; returns the exit status (1 only with --check and a miss)."""
+    """Print the figures against the targets; returns the exit status (non-zero only with --check and a miss:
+    EXIT_ONLY_SLOW when every miss is a p95 over its target, 1 otherwise)."""
     results: dict[str, Any] = {
         "cases": cases,
         "database": database_version,
@@ -557,6 +563,7 @@ def report(
         "requests": {},
     }
     problems: list[str] = []
+    slow: list[str] = []  # the problems that are only a p95 over its target
     if not machine["all_signed_in"]:
         problems.append("not every simulated user signed in: nothing was measured")
     print()
@@ -574,7 +581,8 @@ def report(
         if name in TASKS:
             verdict = "met" if p95 <= TARGET_P95_MS and errors == 0 else "MISSED"
             if p95 > TARGET_P95_MS:
-                problems.append(f"{name}: p95 {p95:.0f} ms over {TARGET_P95_MS} ms")
+                slow.append(f"{name}: p95 {p95:.0f} ms over {TARGET_P95_MS} ms")
+                problems.append(slow[-1])
         if errors:
             verdict = verdict or "errors"
             if name != "Aggregated":
@@ -651,7 +659,11 @@ def report(
     results["problems"] = problems
     if args.json:
         print(json.dumps(results, indent=2))
-    return 1 if args.check and not met else 0
+    if not args.check or met:
+        return 0
+    # Exit 3 when the only misses are response times (which a busy machine alone can cause), 1 for
+    # anything else (errors, memory, refused sign-ins), so that CI can measure again for the first.
+    return EXIT_ONLY_SLOW if problems == slow else 1
 
 
 if __name__ == "__main__":
