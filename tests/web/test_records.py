@@ -199,6 +199,36 @@ def test_the_service_form_partial_works_inside_the_rights_panel(make_case, users
     assert "<form" not in template.render(RequestContext(request, {"case": case, "entitlements": entitlements}))
 
 
+def test_the_case_page_opens_one_rights_form_at_a_time(make_case, client_for):
+    case = make_case(ADULT_SITUATION)
+    client = client_for("case_worker")
+    listed = [item.id for item in applicable_entitlements(case, workflow.today())]
+    assert "safe_shelter" in listed and len(listed) > 5
+    detail = reverse("case_detail", args=[case.reference])
+    html = client.get(detail).content.decode()
+    # No form yet: a link per right, which works without JavaScript (the case page with that
+    # form open) and with it (htmx fetches the panel with the form open).
+    shelter = adapter.assess_case(case, workflow.today()).entitlements.get("safe_shelter").title
+    assert "<form" not in _panel_item(html, shelter)
+    for entitlement in listed:
+        assert f'class="record-step" href="{detail}?record={entitlement}#service-form-{entitlement}"' in html
+        assert f'hx-get="{reverse("rights_panel", args=[case.reference])}?record={entitlement}"' in html
+    opened = client.get(detail, {"record": "safe_shelter"}).content.decode()
+    assert opened.count('name="entitlement"') == 1
+    form = re.search(r'<div id="service-form-safe_shelter".*?</form>', opened, re.S)
+    assert form and "<details open>" in form.group(0) and "autofocus" in form.group(0)
+    panel = client.get(reverse("rights_panel", args=[case.reference]), {"record": "safe_shelter"})
+    assert panel.content.decode().count('name="entitlement" value="safe_shelter"') == 1
+    # A right that is not listed for the case (or not a right at all) opens nothing.
+    for other in ("guardian", "<script>", ""):
+        assert 'name="entitlement"' not in client.get(detail, {"record": other}).content.decode()
+    # Who may not record a step gets neither the link nor the form.
+    case.holding_agency = Membership.objects.get(user__username="first_responder").agency
+    case.save()
+    page = client_for("first_responder").get(detail, {"record": "safe_shelter"}).content.decode()
+    assert "record-step" not in page and 'name="entitlement"' not in page
+
+
 def test_a_right_that_cannot_be_given_up_cannot_be_recorded_as_refused(make_case, client_for, agencies):
     case = make_case(ADULT_SITUATION)
     response = _step(

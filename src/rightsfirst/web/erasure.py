@@ -14,7 +14,7 @@ adviser, or legal proceedings that are still pending. The retention schedule (re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,14 +134,21 @@ def proceeding_pending(measure: Measure, on: dt.date) -> bool:
     return bool(started <= on.isoformat() and (not ended or ended > on.isoformat()))
 
 
-def hold_reasons(case: Case, on: dt.date) -> list[HoldReason]:
-    """Everything that keeps this case from being erased on `on` (empty: it may be erased)."""
+def hold_reasons(case: Case, on: dt.date, measures: Sequence[Measure] | None = None) -> list[HoldReason]:
+    """Everything that keeps this case from being erased on `on` (empty: it may be erased).
+
+    `measures` are the case's measures when the caller has read them already.
+    """
     reasons = []
     if case.legal_hold:
         by = case.legal_hold_by.get_username() if case.legal_hold_by else "?"
         when = f"{case.legal_hold_at:%Y-%m-%d}" if case.legal_hold_at else "?"
         reasons.append(HoldReason("manual", f"legal hold set on {when} by {by}"))
-    for measure in case.measures.filter(measure_type="legal_proceedings").order_by("decided_on", "pk"):
+    if measures is None:
+        proceedings = list(case.measures.filter(measure_type="legal_proceedings"))
+    else:
+        proceedings = [item for item in measures if item.measure_type == "legal_proceedings"]
+    for measure in sorted(proceedings, key=lambda item: (item.decided_on, item.pk)):
         if proceeding_pending(measure, on):
             started = measure.details.get("started_on") or measure.decided_on.isoformat()
             reasons.append(HoldReason("proceedings", f"legal proceedings pending (measure #{measure.pk}, {started})"))

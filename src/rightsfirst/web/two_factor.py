@@ -20,6 +20,7 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib.auth import logout
+from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -166,11 +167,19 @@ def confirm(request: HttpRequest, code: str) -> bool:
     return True
 
 
+_DJANGO_TEMPLATES = DjangoTemplates()
+
+
 class ConfirmationInput(forms.TextInput):
     """The code field, followed by a "Use your security key" button that security_keys.js shows to a
     user who has a key; the key's answer fills the field with a one-time token."""
 
     template_name = "web/widgets/confirmation_input.html"
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        # Its template is a Django template (translations, URLs, an include of the page's
+        # partials), whatever renderer the other widgets use (settings.FORM_RENDERER).
+        return super().render(name, value, attrs, renderer=_DJANGO_TEMPLATES)
 
 
 def confirmation_field() -> Any:

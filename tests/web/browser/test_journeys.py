@@ -147,6 +147,45 @@ def test_case_worker_sees_the_case_page_with_its_rights_panel(open_session: Any,
     session.check("case-page")
 
 
+def test_case_worker_records_a_step_from_the_rights_panel(open_session: Any, users: Any, make_case: Any) -> None:
+    case = make_case(ADULT_SITUATION)
+    session = open_session(viewport=PHONE)
+    session.login("case_worker", PASSWORD)
+    session.go(f"/cases/{case.reference}/")
+    page = session.page
+    panel = page.locator("#rights-panel")
+    assert panel.locator("form").count() == 0
+    panel.locator("#service-form-safe_shelter .record-step").click()
+    # The form opens in place (no new page), with the first field ready to use.
+    status = page.locator("#svc-safe_shelter-status")
+    status.wait_for()
+    assert page.url.endswith(f"/cases/{case.reference}/")
+    assert status.evaluate("element => element === document.activeElement")
+    assert panel.locator("form").count() == 1
+    session.check("record-step-open")
+    status.select_option("delivered")
+    page.locator("#svc-safe_shelter-submit").click()
+    page.locator("#record-message").wait_for()
+    assert "recorded" in page.locator("#record-message").inner_text()
+    assert page.locator("#svc-safe_shelter-status").count() == 0
+    assert case.service_events.get().status == "delivered"
+    item = panel.locator("#service-form-safe_shelter").locator("xpath=..")
+    assert "status-delivered" in (item.get_attribute("class") or "")
+    session.assert_fits_width()
+
+    # Without JavaScript the link opens the case page with that form open, and the form posts back.
+    plain = open_session(viewport=PHONE, javascript=False)
+    plain.login("case_worker", PASSWORD)
+    plain.go(f"/cases/{case.reference}/")
+    plain.page.locator("#service-form-medical_and_psychological_care .record-step").click()
+    plain.page.wait_for_url(re.compile(r"\?record=medical_and_psychological_care"))
+    plain.page.locator("#svc-medical_and_psychological_care-status").select_option("offered")
+    plain.page.locator("#svc-medical_and_psychological_care-submit").click()
+    plain.page.wait_for_url(re.compile(rf"/cases/{case.reference}/$"))
+    assert "recorded" in plain.page.locator(".messages").inner_text()
+    assert case.service_events.filter(entitlement="medical_and_psychological_care", status="offered").exists()
+
+
 def test_the_case_page_works_on_a_phone(open_session: Any, users: Any, make_case: Any) -> None:
     case = make_case(ADULT_SITUATION)
     session = open_session(viewport=PHONE)

@@ -237,35 +237,49 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 def _case_page(request: HttpRequest, case: Case, move_form: StageMoveForm | None = None) -> dict[str, Any]:
     at = workflow.today()
-    assessment = adapter.assess_case(case, at)
+    records = adapter.records_of(case)
+    assessment = adapter.assess_case(case, at, records=records)
     role = access.role_of(request.user)
     entitlements = in_panel_order(item for item in assessment.entitlements.entitlements if item.applies)
     context = {
         "case": case,
         "assessment": assessment,
         "entitlements": entitlements,
+        "record_step": _record_step(request, entitlements),
         "overdue": [item for item in entitlements if item.overdue],
-        "screening": case.screenings.order_by("-number").first(),
-        "measures": [(item, type_label(item.measure_type)) for item in case.measures.all()[:5]],
+        "screening": records.latest_screening,
+        "measures": [(item, type_label(item.measure_type)) for item in records.measures[:5]],
         # Emergency access is read-only: no move is offered.
         "next_stages": []
         if case.emergency_grant is not None
         else [(value, STAGE_LABELS[Stage(value)]) for value in next_stages(case.stage, role)],
         "may_see_identity": bool(access.identity_fields_for(request.user, case)),
         "stage_changes": case.stage_changes.all(),
-        **erasure_views.hold_context(case),
+        **erasure_views.hold_context(case, records.measures),
         "move_form": move_form,
     }
     return context
 
 
+def _record_step(request: HttpRequest, entitlements: list[Any]) -> str:
+    """The right whose "record a step" form the user asked to open (`?record=<id>`), if it is listed.
+
+    The panel renders that one form and a link for each other right: a form for every right
+    (about 24 on a screened case) was most of the case page's rendering time, on a page opened far
+    more often than a step is recorded.
+    """
+    wanted = request.GET.get("record", "")
+    return wanted if any(item.id == wanted for item in entitlements) else ""
+
+
 @login_required
 def rights_panel(request: HttpRequest, reference: str) -> HttpResponse:
-    """The rights panel alone (htmx refreshes it after a change)."""
+    """The rights panel alone (htmx refreshes it after a change, or to open one right's form)."""
     case = access.case_for(request.user, reference)
     assessment = adapter.assess_case(case, workflow.today())
     entitlements = in_panel_order(item for item in assessment.entitlements.entitlements if item.applies)
-    return render(request, "web/partials/rights_panel.html", {"case": case, "entitlements": entitlements})
+    context = {"case": case, "entitlements": entitlements, "record_step": _record_step(request, entitlements)}
+    return render(request, "web/partials/rights_panel.html", context)
 
 
 class RevealForm(forms.Form):

@@ -7,6 +7,7 @@ the acts, their checks and their audit entries live in erasure.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rightsfirst.web import access, erasure, workflow
-from rightsfirst.web.models import Case, ErasureRequest
+from rightsfirst.web.models import Case, ErasureRequest, Measure
 from rightsfirst.web.views.records import DATE_INPUT, PastDatesForm
 from rightsfirst.web.widgets import IsoDateInput
 
@@ -108,9 +109,12 @@ def case_hold(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("case_detail", reference=case.reference)
 
 
-def hold_context(case: Case) -> dict[str, Any]:
-    """What the case page needs to show the hold: its state, pending proceedings, and the form."""
-    reasons = erasure.hold_reasons(case, workflow.today())
+def hold_context(case: Case, measures: Sequence[Measure] | None = None) -> dict[str, Any]:
+    """What the case page needs to show the hold: its state, pending proceedings, and the form.
+
+    `measures` are the case's measures when the page has read them already.
+    """
+    reasons = erasure.hold_reasons(case, workflow.today(), measures)
     return {
         "hold_form": HoldForm(),
         "proceedings_pending": [item for item in reasons if item.kind == "proceedings"],
