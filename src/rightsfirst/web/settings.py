@@ -151,7 +151,8 @@ RIGHTSFIRST_PASSWORD_HASHES_AT_ONCE = hashes_at_once_from_environment()
 # django-axes first: it refuses attempts from a locked-out name and address before a password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the user's membership with the user (backends.py).
+    "rightsfirst.web.backends.MembershipModelBackend",
 ]
 
 # Repeated failed sign-ins: after 6 failures for the same user name from the same address, that
